@@ -1,0 +1,33 @@
+"""`genstudio train FAMILY --config FILE`: the same command on a laptop CPU, a GPU, or under
+`accelerate launch` / `torchrun` across GPUs and nodes."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("train")
+@click.argument("family")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--steps", type=int, default=None, help="Override the config's total steps.")
+@click.option("--data-root", default=None, help="Where the datasets live (default ../shared/datasets).")
+@click.option("--run-dir", default=None, help="Checkpoints, logs and sample grids (default runs/<name>).")
+@click.option("--export-dir", default=None, help="Where to write the weights (default weights/<name>).")
+@click.option("--max-minutes", type=float, default=None, help="Stop with a checkpoint after this wall time.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start from scratch.")
+@click.option("--no-export", is_flag=True, help="Do not write weights/<name> at the end.")
+def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_minutes, threads, fresh, no_export):
+    """Train a model family from a YAML config, resuming from runs/<name>/checkpoint.pt if present."""
+    from .loop import Trainer, TrainConfig, load_task
+
+    cfg = TrainConfig.from_yaml(
+        config_path,
+        {"steps": steps, "data_root": data_root, "run_dir": run_dir, "export_dir": export_dir,
+         "max_minutes": max_minutes, "threads": threads},
+    )
+    if cfg.family != family:
+        raise click.UsageError(f"{config_path} is a {cfg.family!r} config, not {family!r}")
+    trainer = Trainer(load_task(family), cfg)
+    step = trainer.train(resume=not fresh, export=not no_export)
+    click.echo(f"{cfg.name}: stopped at step {step}/{cfg.steps}; checkpoint {trainer.checkpoint_path}")
