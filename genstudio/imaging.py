@@ -31,7 +31,9 @@ def uint8_to_tensor(arr: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def grid(images: Sequence[Image.Image], columns: int | None = None, pad: int = 2, background: str = "white") -> Image.Image:
+def grid(
+    images: Sequence[Image.Image], columns: int | None = None, pad: int = 2, background: str = "white"
+) -> Image.Image:
     """Tile images (all the same size) into one picture."""
     if not images:
         raise ValueError("no images to tile")

@@ -29,7 +29,8 @@ def load_resized(
             im = im.convert("RGB")
             if prepare is not None:
                 im = prepare(im)
-            out[i] = np.asarray(im.resize((size, size), Image.Resampling.BOX if im.width >= size else Image.Resampling.BICUBIC))
+            resample = Image.Resampling.BOX if im.width >= size else Image.Resampling.BICUBIC
+            out[i] = np.asarray(im.resize((size, size), resample))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, out)

@@ -19,7 +19,7 @@ import click
 @click.option("--no-export", is_flag=True, help="Do not write weights/<name> at the end.")
 def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_minutes, threads, fresh, no_export):
     """Train a model family from a YAML config, resuming from runs/<name>/checkpoint.pt if present."""
-    from .loop import Trainer, TrainConfig, load_task
+    from .loop import TrainConfig, Trainer, load_task
 
     cfg = TrainConfig.from_yaml(
         config_path,

@@ -103,6 +103,11 @@ class TrainTask(ABC):
     def sample_grid(self, step: int) -> Image.Image:
         """A grid from fixed seeds so that progress is visible across steps (use self.sampling_module)."""
 
+    def export_grid(self, step: int) -> Image.Image:
+        """The grid written beside exported weights (samples.png); override when training grids show
+        dataset images that must not be committed (e.g. edits of CelebA photos)."""
+        return self.sample_grid(step)
+
     @abstractmethod
     def export(self, folder: Path, step: int) -> dict[str, Any]:
         """Write the shipped weights (genstudio.weights.save) into folder; return facts for the card."""
@@ -117,7 +122,7 @@ class TrainTask(ABC):
         """Anything else to checkpoint (e.g. a data-order generator)."""
         return {}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None:
+    def load_extra_state(self, state: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Restore extra_state()."""
 
 
@@ -145,7 +150,9 @@ class Trainer:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.cfg = cfg
-        self.accelerator = accelerator or Accelerator(mixed_precision=cfg.mixed_precision)
+        self.accelerator = accelerator or Accelerator(
+            mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available()  # cpu: gloo under torchrun
+        )
         seed = cfg.seed + self.accelerator.process_index
         random.seed(seed)
         np.random.seed(seed % 2**32)
@@ -166,8 +173,15 @@ class Trainer:
         return self.accelerator.is_main_process
 
     # -- checkpoints -------------------------------------------------------------------------------
+    def _rng_path(self) -> Path:
+        return self.run / f"rng_{self.accelerator.process_index}.pt"
+
     def save_checkpoint(self) -> None:
+        """Main process writes models/optimisers; every process writes its own RNG state (data order)."""
         self.accelerator.wait_for_everyone()
+        if self.accelerator.num_processes > 1:
+            self.run.mkdir(parents=True, exist_ok=True)
+            torch.save(_rng_state(), self._rng_path())
         if not self.is_main:
             return
         unwrap = self.accelerator.unwrap_model
@@ -200,7 +214,9 @@ class Trainer:
             o.load_state_dict(state["optimizers"][k])
         for k, s in self.task.schedulers.items():
             s.load_state_dict(state["schedulers"][k])
-        _set_rng_state(state["rng"])
+        per_rank = self._rng_path()
+        multi = self.accelerator.num_processes > 1 and per_rank.is_file()
+        _set_rng_state(torch.load(per_rank, weights_only=False) if multi else state["rng"])
         self.task.load_extra_state(state.get("extra") or {})
         self.step = int(state["step"])
         return True
@@ -235,7 +251,7 @@ class Trainer:
 
         folder = Path(self.cfg.export_dir) if self.cfg.export_dir else model_dir(self.cfg.name)
         facts = self.task.export(folder, self.step)
-        self.task.sample_grid(self.step).save(folder / "samples.png")
+        self.task.export_grid(self.step).save(folder / "samples.png")
         return facts
 
     # -- the loop ----------------------------------------------------------------------------------
@@ -244,6 +260,8 @@ class Trainer:
 
     def train(self, resume: bool = True, export: bool = True) -> int:
         """Train until cfg.steps (or a signal / max_minutes); returns the step reached."""
+        if self.is_main:
+            self.run.mkdir(parents=True, exist_ok=True)
         if resume and self.load_checkpoint() and self.is_main:
             tqdm.write(f"resumed {self.cfg.name} from step {self.step} ({self.checkpoint_path})")
         previous = {s: signal.signal(s, self._request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -304,7 +322,8 @@ def load_task(family: str) -> type[TrainTask]:
 
     from . import FAMILIES
 
-    if family not in FAMILIES:
+    target = FAMILIES.get(family) or (family if ":" in family else None)  # "package.module:Class" also works
+    if target is None:
         raise KeyError(f"unknown family {family!r}; known: {', '.join(sorted(FAMILIES))}")
-    module, _, cls = FAMILIES[family].partition(":")
+    module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)
