@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .jobs.worker import worker_cmd
 from .training.cli import train_cmd
 
 
@@ -13,6 +14,7 @@ def main() -> None:
 
 
 main.add_command(train_cmd)
+main.add_command(worker_cmd)  # Celery worker: genstudio/jobs/worker.py
 
 
 @main.group()
@@ -23,9 +25,140 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     """Each service's models and whether their weights are installed."""
-    from .services import load_services
+    from .extensions import studio
 
-    for service in load_services():
+    st = studio(_app())
+    for service in st.registry:
         for name in service.models():
             state = "ready" if service.is_installed(name) else f"missing — {service.install_hint}"
             click.echo(f"{service.name:10s} {name:28s} {state}")
+    for module, why in st.missing_modules.items():
+        click.echo(f"{module:10s} {'-':28s} not loaded — {why}")
+
+
+# ---- the web platform: serve, db, users, tokens (instance folder and database as `make run`) ----
+
+def _app(start_jobs: bool = False):
+    from .app import create_app
+
+    return create_app({"JOB_START": start_jobs})
+
+
+@main.command("serve")
+@click.option("--host", default=None, help="Interface to bind (default $HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default $PORT or 5000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Upgrade the database, start the job workers and serve the site (threaded werkzeug server)."""
+    import logging
+
+    from flask_migrate import upgrade
+
+    from .app import MIGRATIONS
+    from .extensions import studio
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = _app()
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+    studio(app).runner.start()
+    host = host or app.config["HOST"]
+    port = port or app.config["PORT"]
+    click.echo(f"GenStudio on http://{host}:{port}/  (instance {app.instance_path})")
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the tables (SQLite file in the instance folder, or $DATABASE_URL)."""
+    from flask_migrate import upgrade
+
+    from .app import MIGRATIONS
+
+    app = _app()
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision=revision)
+    click.echo(f"database at {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]} is up to date")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+def _read_password() -> str:
+    import sys
+
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("create")
+@click.argument("name")
+def users_create(name: str) -> None:
+    """Create user NAME; the password is read from stdin (prompted twice on a terminal)."""
+    import re
+
+    from .db import User
+    from .extensions import db
+
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,32}", name):
+        raise click.ClickException("NAME must be 3-32 letters, digits, '.', '-' or '_'")
+    password = _read_password()
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    app = _app()
+    with app.app_context():
+        if User.by_name(name) is not None:
+            raise click.ClickException(f"user {name!r} already exists")
+        user = User(username=name)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+    click.echo(f"created user {name}")
+
+
+@users.command("delete")
+@click.argument("name")
+@click.confirmation_option(prompt="Delete this user and all their images?")
+def users_delete(name: str) -> None:
+    """Delete user NAME with their tokens, jobs and images."""
+    from .db import User
+    from .web.auth import delete_user
+
+    app = _app()
+    with app.app_context(), app.test_request_context():
+        user = User.by_name(name)
+        if user is None:
+            raise click.ClickException(f"no user {name!r}")
+        delete_user(user)
+    click.echo(f"deleted user {name}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--label", default="cli", show_default=True, help="A name for the token.")
+def tokens_create(name: str, label: str) -> None:
+    """Create an API token for user NAME and print it (it is stored hashed and cannot be shown again)."""
+    from .db import ApiToken, User
+    from .extensions import db
+
+    app = _app()
+    with app.app_context():
+        user = User.by_name(name)
+        if user is None:
+            raise click.ClickException(f"no user {name!r}; create it with `genstudio users create {name}`")
+        _row, token = ApiToken.issue(user, label)
+        db.session.commit()
+    click.echo(token)

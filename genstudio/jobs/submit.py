@@ -1,0 +1,117 @@
+"""Creating jobs: validation, uploads, per-user limits and queue room, all before anything is queued.
+
+Bad input never becomes a failed job: the params are checked against the schema, uploads are decoded and
+handed to Service.prepare synchronously, and limits are checked, before the Job row exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..db import ACTIVE, FAILED, Image, Job, new_id, utcnow
+from ..extensions import db, studio
+from ..services.base import ModelMissing, ParamError, Service
+from ..uploads import open_upload
+from .base import LimitExceeded, Owner, QueueFull
+from .execute import delete_inputs, finish, load_inputs, owner_prefix, store_inputs
+
+
+class UnknownService(LookupError):
+    """No service of that name (HTTP 404)."""
+
+
+def get_service(name: Any) -> Service:
+    if not isinstance(name, str) or not name:
+        raise ParamError("service", "is required")
+    registry = studio().registry
+    if name not in registry:
+        raise UnknownService(f"unknown service {name!r}")
+    return registry.get(name)
+
+
+def owner_filter(model, owner: Owner):
+    if owner.user_id is not None:
+        return model.user_id == owner.user_id
+    return (model.user_id.is_(None)) & (model.session_key == owner.session_key)
+
+
+def check_limits(owner: Owner, expected: int) -> None:
+    cfg = current_app.config
+    active = db.session.scalar(
+        select(func.count(Job.id)).where(owner_filter(Job, owner), Job.status.in_(ACTIVE))) or 0
+    if active >= cfg["MAX_ACTIVE_JOBS_PER_USER"]:
+        raise LimitExceeded(
+            f"you already have {active} job(s) queued or running; wait for one to finish "
+            f"(limit {cfg['MAX_ACTIVE_JOBS_PER_USER']})")
+    since = utcnow() - timedelta(days=1)
+    made = db.session.scalar(
+        select(func.count(Image.id)).where(owner_filter(Image, owner), Image.created_at >= since)) or 0
+    pending = db.session.scalar(
+        select(func.coalesce(func.sum(Job.expected_images), 0)).where(
+            owner_filter(Job, owner), Job.status.in_(ACTIVE))) or 0
+    limit = cfg["ANON_MAX_IMAGES_PER_DAY"] if owner.anonymous else cfg["MAX_IMAGES_PER_DAY"]
+    if made + pending + expected > limit:
+        raise LimitExceeded(f"daily image limit reached ({limit} images per 24 hours)")
+
+
+def create_job(
+    service: Service,
+    raw_params: Mapping[str, Any] | None,
+    files: Mapping[str, bytes],
+    owner: Owner,
+    model: str | None = None,
+    inputs: dict[str, Any] | None = None,
+) -> Job:
+    """Validate, prepare and queue a job. Raises ParamError, InputError, ModelMissing, LimitExceeded,
+    QueueFull. `inputs` (already prepared, e.g. for "make again") skips uploads and prepare()."""
+    if raw_params is not None and not isinstance(raw_params, Mapping):
+        raise ParamError("params", "must be an object")
+    model = model or service.default_model
+    if not isinstance(model, str) or model not in service.models():
+        raise ParamError("model", f"unknown model {model!r}; choose from {', '.join(service.models())}")
+    params = service.schema.resolve(raw_params)
+    if not service.is_installed(model):
+        raise ModelMissing(f"model {model!r} is not installed — {service.install_hint or 'see the README'}")
+    if inputs is None:
+        for data in files.values():
+            open_upload(data, current_app.config["MAX_UPLOAD_PIXELS"])
+        inputs = service.prepare(params, files) or {}
+    expected = max(1, int(service.expected_images(params)))
+    check_limits(owner, expected)
+    st = studio()
+    if not st.runner.has_room():
+        raise QueueFull(int(current_app.config["JOB_RETRY_AFTER"]))
+    job = Job(id=new_id(), user_id=owner.user_id, session_key=None if owner.user_id else owner.session_key,
+              service=service.name, model=model, params=params, expected_images=expected)
+    job.inputs = store_inputs(st.storage, f"inputs/{owner_prefix(job.user_id, job.session_key)}/{job.id}", inputs)
+    db.session.add(job)
+    db.session.commit()
+    try:
+        st.runner.submit(job.id)
+    except QueueFull as exc:
+        delete_inputs(st.storage, job.inputs)
+        finish(job, FAILED, str(exc))  # full, or (distributed runner) the queue server is away
+        raise
+    return job
+
+
+def make_again(source: Image, owner: Owner) -> Job:
+    """Queue the job that made `source` again: same service, model and params (seed included), and a
+    copy of its stored inputs. Inputs are private, so only their owner can remake an upload-based image."""
+    service = get_service(source.service)
+    inputs: dict[str, Any] | None = {}
+    job = source.job
+    if job is not None and job.inputs:
+        same_owner = (owner.user_id is not None and job.user_id == owner.user_id) or (
+            owner.user_id is None and job.user_id is None and job.session_key == owner.session_key)
+        if not same_owner:
+            raise ParamError("image", "only the owner can make this image again: it was made from their upload")
+        inputs = load_inputs(studio().storage, job.inputs)
+    elif service.accepts_upload:
+        raise ParamError("image", "the upload this image was made from is no longer stored")
+    return create_job(service, source.recipe.get("params", {}), {}, owner, model=source.model, inputs=inputs)

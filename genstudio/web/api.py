@@ -1,0 +1,189 @@
+"""JSON API under /api/v1: bearer tokens (or a logged-in browser session, with CSRF on writes).
+
+Anonymous calls get 401; anonymous visitors use the pages' own routes (see web/jobs.py).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask_login import current_user
+
+from ..db import Image, Job
+from ..extensions import csrf, db, limiter, studio
+from ..jobs import Owner, make_again
+from . import jobapi
+from .identity import bearer_user, can_view
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def authenticate():
+    user = bearer_user(request.headers.get("Authorization"))
+    if user is False:
+        return jobapi.error("invalid API token", 401)
+    if user is None:
+        if not current_user.is_authenticated:
+            return jobapi.error("authentication required: send Authorization: Bearer <token>", 401)
+        user = current_user
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # a browser session must prove the request came from our pages
+    g.api_user = user
+    return None
+
+
+def owner() -> Owner:
+    return Owner(user_id=g.api_user.id)
+
+
+def rate_key_user() -> str:
+    user = getattr(g, "api_user", None)
+    return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
+
+
+URLS = {
+    "job": lambda job_id: url_for("api.get_job", job_id=job_id),
+    "preview": lambda job_id, rev: url_for("api.job_preview", job_id=job_id, rev=rev),
+    "image": lambda image_id: url_for("api.get_image", image_id=image_id),
+    "page": lambda image_id: url_for("gallery.image_page", image_id=image_id),
+    "download": lambda image_id: url_for("api.get_image", image_id=image_id, download=1),
+}
+
+
+def as_json(job: Job) -> dict:
+    return jobapi.job_json(job, URLS)
+
+
+@bp.get("/services")
+def services():
+    st = studio()
+    out = []
+    for service in st.registry:
+        out.append({
+            "name": service.name,
+            "title": service.title,
+            "description": service.description,
+            "status": service.status(),
+            "accepts_upload": service.accepts_upload,
+            "default_model": service.default_model,
+            "models": [{"name": m, "status": "ready" if service.is_installed(m) else "missing"}
+                       for m in service.models()],
+            "params": service.schema.describe(),
+            "install_hint": service.install_hint if service.status() != "ready" else None,
+            "page": f"/{service.name}/",
+        })
+    return jsonify({"services": out})
+
+
+def job_user_limit() -> str:
+    return current_app.config["JOB_RATE_LIMIT_USER"]
+
+
+def job_ip_limit() -> str:
+    return current_app.config["JOB_RATE_LIMIT_IP"]
+
+
+@bp.post("/jobs")
+@limiter.limit(job_user_limit, key_func=rate_key_user)
+@limiter.limit(job_ip_limit)
+def create_job():
+    return jobapi.submit_from_request(owner(), as_json)
+
+
+@bp.get("/jobs")
+def list_jobs():
+    from sqlalchemy import select
+
+    jobs = db.session.scalars(
+        select(Job).where(Job.user_id == g.api_user.id).order_by(Job.created_at.desc()).limit(50))
+    return jsonify({"jobs": [as_json(job) for job in jobs]})
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str):
+    job = jobapi.load_owned_job(job_id, owner())
+    return jobapi.handle_job_errors(
+        lambda: jobapi.answer_job(job, jobapi.wait_cap(job.service, jobapi.parse_wait(request.args.get("wait"))),
+                                  as_json))
+
+
+@bp.post("/jobs/<job_id>/cancel")
+@bp.delete("/jobs/<job_id>")
+def cancel_job(job_id: str):
+    job = jobapi.load_owned_job(job_id, owner())
+    jobapi.cancel(job)
+    return jsonify(as_json(job))
+
+
+@bp.get("/jobs/<job_id>/preview")
+def job_preview(job_id: str):
+    job = jobapi.load_owned_job(job_id, owner())
+    return preview_response(job)
+
+
+def preview_response(job: Job) -> Response:
+    if not job.preview_key:
+        abort(404)
+    try:
+        data = studio().storage.get(job.preview_key)
+    except FileNotFoundError:
+        abort(404)
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+def image_response(image: Image, download: bool) -> Response:
+    """The stored PNG (recipe chunks included); a missing file is a 404 with a message."""
+    try:
+        data = studio().storage.get(image.storage_key)
+    except FileNotFoundError:
+        abort(404, description="the image file is missing from storage")
+    headers = {"Cache-Control": "private, max-age=3600" if not image.public else "public, max-age=3600"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="genstudio-{image.service}-{image.id}.png"'
+    return Response(data, mimetype="image/png", headers=headers)
+
+
+@bp.get("/images")
+def list_images():
+    from sqlalchemy import select
+
+    images = db.session.scalars(
+        select(Image).where(Image.user_id == g.api_user.id).order_by(Image.created_at.desc()).limit(100))
+    return jsonify({"images": [image_json(im) for im in images]})
+
+
+def image_json(image: Image) -> dict:
+    return {"id": image.id, "url": url_for("api.get_image", image_id=image.id), "service": image.service,
+            "model": image.model, "checkpoint": image.checkpoint, "public": image.public,
+            "recipe": image.recipe, "job": image.job_id, "created_at": image.created_at.isoformat() + "Z"}
+
+
+def viewable_image(image_id: str) -> Image:
+    image = db.session.get(Image, image_id)
+    if image is None or not can_view(image, owner()):
+        abort(404)
+    return image
+
+
+@bp.get("/images/<image_id>")
+def get_image(image_id: str):
+    return image_response(viewable_image(image_id), request.args.get("download") == "1")
+
+
+@bp.get("/images/<image_id>/recipe")
+def get_recipe(image_id: str):
+    return jsonify(image_json(viewable_image(image_id)))
+
+
+@bp.post("/images/<image_id>/again")
+@limiter.limit(job_user_limit, key_func=rate_key_user)
+@limiter.limit(job_ip_limit)
+def again(image_id: str):
+    image = viewable_image(image_id)
+    wait = jobapi.parse_wait(request.args.get("wait"))
+
+    def run():
+        job = make_again(image, owner())
+        return jobapi.answer_job(job, jobapi.wait_cap(job.service, wait), as_json, created=True)
+    return jobapi.handle_job_errors(run)

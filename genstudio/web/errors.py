@@ -1,0 +1,73 @@
+"""Error pages and JSON errors: the right status, a short message, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: _l("Bad request"), 401: _l("Please log in"), 403: _l("Forbidden"), 404: _l("Not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"), 415: _l("Unsupported file"), 422: _l("Invalid input"), 429: _l("Too many requests"),
+    500: _l("Something went wrong"), 503: _l("Temporarily unavailable"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/jobs/")) or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _message(exc: HTTPException) -> str:
+    if isinstance(exc, CSRFError):
+        return "the form expired or is missing its CSRF token; reload the page and try again"
+    if exc.code == 429:
+        return f"too many requests: {exc.description}"
+    if exc.code == 413:
+        return "the request is too large"
+    if exc.code == 404 and exc.description == exc.__class__.description:
+        return "not found"
+    if exc.code == 405:
+        return "method not allowed"
+    return exc.description or exc.name
+
+
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until a rate-limit window ends (the whole window: a safe upper bound)."""
+    try:
+        return int(exc.limit.limit.get_expiry())  # flask_limiter's RateLimitExceeded
+    except AttributeError:
+        return 60
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code >= 500:
+            db.session.rollback()
+        message = _message(exc)
+        if wants_json():
+            response = jsonify({"error": message})
+        else:
+            response = app.response_class(render_template(
+                "error.html", code=code, title=TITLES.get(code, exc.name), message=message), mimetype="text/html")
+        response.status_code = code
+        if code == 429:
+            response.headers["Retry-After"] = str(_retry_after(exc))
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        """Corrupt rows, missing files and bugs: log the traceback, show a plain error page."""
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return http_error(InternalServerError("an internal error occurred; it has been logged"))

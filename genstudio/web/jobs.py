@@ -1,0 +1,77 @@
+"""The pages' own job routes (JSON, session cookie + CSRF header): what service pages and anonymous
+visitors use. Same shapes as /api/v1/jobs; anonymous jobs belong to the browser session."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from ..db import Image, Job
+from ..extensions import db, limiter
+from ..jobs import make_again
+from . import jobapi
+from .api import job_ip_limit, job_user_limit, preview_response
+from .identity import can_view, web_owner
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def rate_key() -> str:
+    owner = web_owner()
+    if owner.user_id is not None:
+        return f"user:{owner.user_id}"
+    return f"anon:{owner.session_key or request.remote_addr}"
+
+
+URLS = {
+    "job": lambda job_id: url_for("jobs.get_job", job_id=job_id),
+    "preview": lambda job_id, rev: url_for("jobs.preview", job_id=job_id, rev=rev),
+    "image": lambda image_id: url_for("gallery.image_file", image_id=image_id),
+    "page": lambda image_id: url_for("gallery.image_page", image_id=image_id),
+    "download": lambda image_id: url_for("gallery.image_file", image_id=image_id, download=1),
+}
+
+
+def as_json(job: Job) -> dict:
+    return jobapi.job_json(job, URLS)
+
+
+@bp.post("/")
+@limiter.limit(job_user_limit, key_func=rate_key)
+@limiter.limit(job_ip_limit)
+def create():
+    return jobapi.submit_from_request(web_owner(create=True), as_json)
+
+
+@bp.get("/<job_id>")
+def get_job(job_id: str):
+    job = jobapi.load_owned_job(job_id, web_owner())
+    return jobapi.handle_job_errors(
+        lambda: jobapi.answer_job(job, jobapi.wait_cap(job.service, jobapi.parse_wait(request.args.get("wait"))),
+                                  as_json))
+
+
+@bp.post("/<job_id>/cancel")
+def cancel(job_id: str):
+    job = jobapi.load_owned_job(job_id, web_owner())
+    jobapi.cancel(job)
+    return jsonify(as_json(job))
+
+
+@bp.get("/<job_id>/preview.png")
+def preview(job_id: str):
+    return preview_response(jobapi.load_owned_job(job_id, web_owner()))
+
+
+@bp.post("/again/<image_id>")
+@limiter.limit(job_user_limit, key_func=rate_key)
+@limiter.limit(job_ip_limit)
+def again(image_id: str):
+    owner = web_owner(create=True)
+    image = db.session.get(Image, image_id)
+    if image is None or not can_view(image, owner):
+        abort(404)
+
+    def run():
+        job = make_again(image, owner)
+        return jobapi.answer_job(job, 0, as_json, created=True)
+    return jobapi.handle_job_errors(run)

@@ -1,0 +1,114 @@
+"""A real user in Debian's chromium: sign up, log in, run a job and watch it, gallery, share, public feed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def set_range(page, selector: str, value) -> None:
+    """Range inputs cannot be typed into; move them the way a drag would (value + input event)."""
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", value)
+
+
+def collect_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def test_walk_through(browser_page):
+    page = browser_page
+    errors = collect_errors(page)
+    page.goto("/")
+    expect(page.locator("#service-cards")).to_contain_text("Toy generator")
+
+    # sign up, log out, log in
+    page.get_by_role("link", name="Sign up").first.click()
+    page.fill("#username", "walker")
+    page.fill("#password", "walk-the-walk")
+    page.fill("#confirm", "walk-the-walk")
+    page.click("#signup-form [type=submit]")
+    expect(page.locator("#flashes")).to_contain_text("Welcome to GenStudio, walker!")
+    page.click("#user-menu")
+    page.click("#logout")
+    expect(page.locator("#flashes")).to_contain_text("logged out")
+    page.get_by_role("link", name="Log in").click()
+    page.fill("#username", "walker")
+    page.fill("#password", "walk-the-walk")
+    page.click("#login-form [type=submit]")
+    expect(page.locator("#flashes")).to_contain_text("Logged in as walker")
+
+    # run a job and watch its progress
+    page.goto("/toy/")
+    set_range(page, "#field-steps", 40)
+    set_range(page, "#field-delay", 0.04)
+    expect(page.locator('[data-output-for="field-steps"]')).to_have_text("40")
+    page.click('[data-dice-for="field-seed"]')
+    seed = page.input_value("#field-seed")
+    assert seed.isdigit()
+    page.click("#generate")
+    status = page.locator("[data-job-status]")
+    expect(status).to_contain_text(re.compile(r"Running — [1-9]\d?%"), timeout=20_000)
+    width = page.eval_on_selector("[data-job-progress]", "el => parseFloat(el.style.width)")
+    assert 0 < width < 100
+    expect(page.locator("[data-job-preview]")).to_be_visible()
+    expect(status).to_have_text("Done", timeout=30_000)
+    result = page.locator("#results .result").first
+    expect(result.locator("img")).to_be_visible()
+    image_id = result.get_attribute("data-image-id")
+
+    # it is in my gallery, private; share it from its page and make it again
+    page.goto("/gallery/mine")
+    expect(page.locator(f'[data-image-id="{image_id}"]')).to_contain_text("private")
+    page.click(f'[data-image-id="{image_id}"] a')
+    expect(page.locator("#recipe")).to_contain_text(seed)
+    page.click("#share-toggle")
+    expect(page.locator("#visibility")).to_have_text("public")
+    page.click("#make-again")
+    expect(page.locator("#again-verdict")).to_contain_text("Identical", timeout=30_000)
+    page.click("#use-settings")  # back to the service with the recipe in the form
+    expect(page.locator("#field-seed")).to_have_value(seed)
+    expect(page.locator("#field-steps")).to_have_value("40")
+
+    # log out; the public feed shows the image to everyone
+    page.click("#user-menu")
+    page.click("#logout")
+    page.get_by_role("link", name="Public gallery").first.click()
+    expect(page.locator(f'#gallery [data-image-id="{image_id}"]')).to_contain_text("by walker")
+    assert errors == [], errors
+
+
+def test_anonymous_cancel_korean_and_phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="ko-KR", viewport={"width": 390, "height": 844},
+                                  extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    page = context.new_page()
+    errors = collect_errors(page)
+    page.goto("/toy/")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("#generate")).to_have_text("생성하기")
+    expect(page.locator(".navbar-toggler")).to_be_visible()  # collapsed menu on a phone
+    set_range(page, "#field-steps", 50)
+    set_range(page, "#field-delay", 0.1)
+    page.click("#generate")
+    expect(page.locator("[data-job-status]")).to_contain_text("생성 중", timeout=20_000)
+    page.click("[data-job-cancel]")
+    expect(page.locator("[data-job-error]")).to_have_text("취소되었습니다.", timeout=20_000)
+    # switch the language from the navbar
+    page.click(".navbar-toggler")
+    page.click("#lang-menu")
+    page.click('a[lang="en"]')
+    expect(page.locator("#generate")).to_have_text("Generate")
+    # a bad upload is refused with the reason, no job is created
+    page.goto("/toyedit/")
+    page.set_input_files("#field-image", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                 "buffer": b"not an image at all"}])
+    page.click("#generate")
+    expect(page.locator('[data-error-for="image"]')).to_contain_text("not an image")
+    context.close()
+    assert errors == [] or all("415" in e or "Failed to load resource" in e for e in errors), errors

@@ -1,0 +1,260 @@
+"""Pages: accounts, galleries, sharing, languages, security headers and error pages."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+
+from genstudio.db import Image, User
+from genstudio.extensions import db, studio
+
+from ..conftest import create_user, csrf_token, login, token_for, wait_job
+
+
+def signup(client, name="hana", password="password123"):
+    token = csrf_token(client, "/auth/signup")
+    return client.post("/auth/signup", data={"username": name, "password": password, "confirm": password,
+                                             "csrf_token": token})
+
+
+def make_image(app, client, headers=None, **params) -> dict:
+    if headers is None:
+        token = csrf_token(client, "/toy/")
+        response = client.post("/jobs/", json={"service": "toy", "params": {"steps": 1, **params}},
+                               headers={"X-CSRFToken": token})
+    else:
+        response = client.post("/api/v1/jobs", json={"service": "toy", "params": {"steps": 1, **params}},
+                               headers=headers)
+    return wait_job(client, response.get_json()["url"], headers)["images"][0]
+
+
+def test_pages_extend_base_and_serve_bootstrap_locally(client):
+    for path in ("/", "/toy/", "/toyedit/", "/gallery/public", "/auth/login", "/auth/signup"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'id="flashes"' in html and "<footer" in html, path
+        assert "/bootstrap/static/css/bootstrap.min.css" in html and "cdn" not in html.lower(), path
+        assert "<script>" not in html, f"inline script on {path}"
+    assert client.get("/bootstrap/static/css/bootstrap.min.css").status_code == 200
+    assert client.get("/bootstrap/static/js/bootstrap.min.js").status_code == 200
+    assert client.get("/static/js/genstudio.js").status_code == 200
+
+
+def test_landing_presents_services_and_healthz(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Toy generator" in html and 'href="/toy/"' in html and "Toy photo editor" in html
+    assert client.get("/healthz").get_json() == {"status": "ok", "services": {"toy": "ready", "toyedit": "ready"}}
+
+
+def test_service_page_renders_form_from_schema(client):
+    html = client.get("/toy/").get_data(as_text=True)
+    assert 'type="range" id="field-steps"' in html and 'min="1" max="50"' in html
+    assert 'data-dice-for="field-seed"' in html
+    assert '<select class="form-select" id="field-palette"' in html
+    assert 'id="field-invert"' in html and 'type="checkbox"' in html
+    assert 'id="field-model"' in html  # two models to choose from
+    assert 'data-upload' in client.get("/toyedit/").get_data(as_text=True)
+
+
+def test_missing_model_shows_install_hint(make_app, tmp_path, monkeypatch):
+    app = make_app()
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path / "empty"))
+    client = app.test_client()
+    html = client.get("/toy/").get_data(as_text=True)
+    assert "Model not installed" in html and "genstudio train toy --config configs/toy.yaml" in html
+    assert re.search(r'id="generate"[^>]*disabled', html)
+    assert client.get("/healthz").get_json()["services"]["toy"] == "missing"
+    token = csrf_token(client, "/toy/")
+    response = client.post("/jobs/", json={"service": "toy"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 503 and "genstudio train toy" in response.get_json()["error"]
+
+
+def test_signup_login_logout_password_and_delete(app, client):
+    assert signup(client).status_code == 302
+    assert "hana" in client.get("/").get_data(as_text=True)
+    assert signup(app.test_client()).status_code == 200  # name taken: the form is shown again
+    # log out needs the CSRF token too
+    assert client.post("/auth/logout").status_code == 400
+    assert "hana" in client.get("/").get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get("/gallery/mine").status_code == 302  # login required
+    bad = client.post("/auth/login", data={"username": "hana", "password": "nope-nope",
+                                           "csrf_token": csrf_token(client)})
+    assert "Wrong username or password" in bad.get_data(as_text=True)
+    login(client, "hana", "password123")
+    token = csrf_token(client, "/auth/profile")
+    response = client.post("/auth/password", data={"current": "password123", "password": "new-password-1",
+                                                   "confirm": "new-password-1", "csrf_token": token})
+    assert response.status_code == 302
+    image = make_image(app, client)
+    with app.app_context():
+        key = db.session.get(Image, image["id"]).storage_key
+        assert studio(app).storage.exists(key)
+    response = client.post("/auth/delete", data={"password": "password123", "csrf_token": token})
+    assert response.status_code == 422  # the old password no longer works
+    response = client.post("/auth/delete", data={"password": "new-password-1", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert User.by_name("hana") is None and db.session.get(Image, image["id"]) is None
+        assert not studio(app).storage.exists(key)
+
+
+def test_forms_reject_missing_csrf(client, user):
+    response = client.post("/auth/login", data={"username": user[0], "password": user[1]})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert client.get("/gallery/mine").status_code == 302  # not logged in
+
+
+def test_tokens_created_and_revoked_on_profile(app, client, user):
+    login(client, *user)
+    token = csrf_token(client, "/auth/profile")
+    html = client.post("/auth/tokens", data={"name": "script", "csrf_token": token}).get_data(as_text=True)
+    plain = re.search(r'value="(gs_[^"]+)"', html).group(1)
+    assert client.get("/api/v1/services", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+    token_id = re.search(r'/auth/tokens/(\d+)/revoke', html).group(1)
+    client.post(f"/auth/tokens/{token_id}/revoke", data={"csrf_token": token})
+    assert client.get("/api/v1/services", headers={"Authorization": f"Bearer {plain}"}).status_code == 401
+
+
+def test_gallery_share_feed_and_delete(app, client, user):
+    login(client, *user)
+    image = make_image(app, client)
+    page = f"/gallery/image/{image['id']}"
+    assert image["id"] in client.get("/gallery/mine").get_data(as_text=True)
+    stranger = app.test_client()
+    assert stranger.get(page).status_code == 404
+    assert image["id"] not in stranger.get("/gallery/public").get_data(as_text=True)
+    token = csrf_token(client, page)
+    client.post(f"{page}/share", data={"csrf_token": token})
+    assert stranger.get(page).status_code == 200
+    assert image["id"] in stranger.get("/gallery/public").get_data(as_text=True)
+    html = stranger.get(page).get_data(as_text=True)
+    assert "Checkpoint" in html and ">Seed<" in html and 'id="make-again"' in html
+    assert stranger.post(f"{page}/delete", data={"csrf_token": csrf_token(stranger, page)}).status_code == 302
+    assert client.get(page).status_code == 200  # a stranger cannot delete it (redirected to log in)
+    download = client.get(f"/gallery/image/{image['id']}.png?download=1")
+    assert download.mimetype == "image/png" and "attachment" in download.headers["Content-Disposition"]
+    client.post(f"{page}/share", data={"csrf_token": token})
+    assert stranger.get(page).status_code == 404
+    client.post(f"{page}/delete", data={"csrf_token": token})
+    assert client.get(page).status_code == 404
+
+
+def test_gallery_pagination(make_app):
+    app = make_app(GALLERY_PAGE_SIZE=2)
+    create_user(app, "pager", "password123")
+    headers = {"Authorization": f"Bearer {token_for(app, 'pager')}"}
+    client = app.test_client()
+    client.post("/api/v1/jobs?wait=5", json={"service": "toy", "params": {"count": 3, "steps": 1}}, headers=headers)
+    login(client, "pager", "password123")
+    first = client.get("/gallery/mine").get_data(as_text=True)
+    third = client.get("/gallery/mine?page=2").get_data(as_text=True)
+    ids = lambda html: set(re.findall(r'data-image-id="([^"]+)"', html))  # noqa: E731
+    assert len(ids(first)) == 2 and len(ids(third)) == 1 and not ids(first) & ids(third)
+    assert "page=2" in first
+
+
+def test_korean_from_browser_and_switch(client):
+    html = client.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="ko">' in html and "로그인" in html
+    client.get("/lang/en?next=/auth/login")
+    html = client.get("/", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Log in" in html
+    response = client.get("/lang/ko?next=https://evil.example/")
+    assert response.headers["Location"] == "/"  # no open redirect
+    assert "회원가입" in client.get("/auth/signup").get_data(as_text=True)
+
+
+def test_security_headers_and_cookies(client, user):
+    response = client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    token = csrf_token(client)
+    response = client.post("/auth/login", data={"username": user[0], "password": user[1], "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_secret_key_generated_in_instance(make_app, tmp_path):
+    from genstudio.config import build_config
+
+    instance = tmp_path / "fresh"
+    key = build_config({"INSTANCE_PATH": instance})["SECRET_KEY"]
+    assert len(key) == 64 and (instance / "secret_key").read_text() == key
+    assert build_config({"INSTANCE_PATH": instance})["SECRET_KEY"] == key
+    assert oct((instance / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_corrupt_row_and_missing_file_show_error_pages(app, client, user):
+    login(client, *user)
+    image = make_image(app, client)
+    with app.app_context():
+        row = db.session.get(Image, image["id"])
+        studio(app).storage.delete(row.storage_key)
+    response = client.get(f"/gallery/image/{image['id']}.png")
+    assert response.status_code == 404 and "missing" in response.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(text("UPDATE images SET recipe = 'not json {' WHERE id = :id"), {"id": image["id"]})
+        db.session.commit()
+    for path in (f"/gallery/image/{image['id']}", "/gallery/mine"):
+        response = client.get(path)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500 and "Something went wrong" in body, path
+        assert "Traceback" not in body and "JSONDecodeError" not in body
+    api = client.get(f"/api/v1/images/{image['id']}/recipe")
+    assert api.status_code == 500 and api.get_json() == {"error": "an internal error occurred; it has been logged"}
+
+
+def test_service_page_shows_history_and_resumes_running_job(app, client):
+    image = make_image(app, client)
+    html = client.get("/toy/").get_data(as_text=True)
+    assert 'id="recent"' in html and image["id"] in html
+    assert image["id"] not in app.test_client().get("/toy/").get_data(as_text=True)  # another visitor
+    token = csrf_token(client, "/toy/")
+    job = client.post("/jobs/", json={"service": "toy", "params": {"steps": 40, "delay": 0.05}},
+                      headers={"X-CSRFToken": token}).get_json()
+    assert f'data-active-job="{job["id"]}"' in client.get("/toy/").get_data(as_text=True)
+    client.post(job["url"] + "/cancel", headers={"X-CSRFToken": token})
+
+
+def test_landing_cards_show_model_sample_grids(app, client, toy_weights, tmp_path, monkeypatch):
+    import shutil
+
+    from PIL import Image as PILImage
+
+    root = tmp_path / "weights"
+    shutil.copytree(toy_weights, root)
+    PILImage.new("RGB", (8, 8), "red").save(root / "toy-tiny" / "samples.png")
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(root))
+    html = client.get("/").get_data(as_text=True)
+    assert 'src="/examples/toy.png"' in html
+    assert "/examples/toyedit.png" not in html  # upload services' grids show the photos they edited
+    assert client.get("/examples/toy.png").mimetype == "image/png"
+    assert client.get("/examples/toyedit.png").status_code == 404
+
+
+def test_database_url_selects_postgresql(tmp_path, monkeypatch):
+    from genstudio.config import build_config
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    default = build_config({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x"})["SQLALCHEMY_DATABASE_URI"]
+    assert default == f"sqlite:///{tmp_path / 'genstudio.db'}"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/studio")
+    cfg = build_config({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x"})
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/studio"
+
+
+def test_use_these_settings_prefills_the_form_only_for_viewers(app, client, user):
+    import html as htmllib
+    import json
+
+    login(client, *user)
+    image = make_image(app, client, seed=4242, palette="cool")
+    page = client.get(f"/toy/?recipe={image['id']}").get_data(as_text=True)
+    prefill = json.loads(htmllib.unescape(re.search(r'data-prefill="([^"]*)"', page).group(1)))
+    assert prefill["model"] == "toy-tiny" and prefill["params"]["seed"] == 4242
+    assert prefill["params"]["palette"] == "cool"
+    stranger = app.test_client().get(f"/toy/?recipe={image['id']}").get_data(as_text=True)
+    assert 'data-prefill=""' in stranger  # a private recipe is not leaked
