@@ -1,0 +1,60 @@
+"""Pokémon artwork reader (../shared/datasets/pokemon): images on white, the 18 elemental types, species."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cache import load_resized
+
+TYPES = (
+    "normal", "fire", "water", "grass", "electric", "ice", "fighting", "poison", "ground",
+    "flying", "psychic", "bug", "rock", "ghost", "dragon", "dark", "steel", "fairy",
+)
+"""The 18 types in the games' canonical order; class index i is TYPES[i], index len(TYPES) means "any"."""
+
+ANY = len(TYPES)
+
+
+@dataclass
+class PokemonData:
+    """Images as uint8 [N, S, S, 3]; type1/type2 as class indices [N] (type2 is -1 when a creature has one type)."""
+
+    images: np.ndarray
+    type1: np.ndarray
+    type2: np.ndarray
+    species: list[str]
+    files: list[str]
+
+
+def type_index(name: str) -> int:
+    """Class index of a type name, or ANY for "any"; ValueError for anything else."""
+    if name == "any":
+        return ANY
+    return TYPES.index(name)
+
+
+def read_labels(root: Path, subset: str = "art") -> list[dict[str, str]]:
+    """Rows of labels.csv for a subset ("art", "sprites" or "all"), in file order."""
+    with open(root / "labels.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    if subset != "all":
+        rows = [r for r in rows if r["subset"] == subset]
+    return sorted(rows, key=lambda r: r["file"])
+
+
+def load_pokemon(data_root: str | Path, size: int = 64, subset: str = "art", limit: int | None = None) -> PokemonData:
+    """Load (and cache, resized with an area filter) the Pokémon artwork with its type labels."""
+    root = Path(data_root) / "pokemon"
+    if not (root / "labels.csv").is_file():
+        raise FileNotFoundError(f"no Pokémon dataset at {root} (expected labels.csv; see its README)")
+    rows = read_labels(root, subset)
+    if limit:
+        rows = rows[:limit]
+    images = load_resized([root / r["file"] for r in rows], size, f"pokemon-{subset}")
+    type1 = np.array([TYPES.index(r["type1"]) for r in rows], dtype=np.int64)
+    type2 = np.array([TYPES.index(r["type2"]) if r["type2"] else -1 for r in rows], dtype=np.int64)
+    return PokemonData(images, type1, type2, [r["species"] for r in rows], [r["file"] for r in rows])

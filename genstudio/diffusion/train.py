@@ -1,0 +1,371 @@
+"""Training tasks for the shared loop: the first-stage autoencoder and the latent diffusion U-Net.
+
+`genstudio train pokemon-autoencoder --config configs/pokemon-autoencoder-cpu.yaml` then
+`genstudio train pokemon --config configs/pokemon-cpu.yaml`. Both read the artwork from cfg.data_root,
+keep it pre-resized in memory and augment whole batches at once (genstudio.diffusion.augment).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from PIL import Image
+
+from ..data.pokemon import ANY, TYPES, load_pokemon
+from ..imaging import grid, to_pil, uint8_to_tensor
+from ..training.loop import TrainConfig, TrainTask
+from ..weights import load as load_weights
+from ..weights import save as save_weights
+from .augment import Augment
+from .autoencoder import Autoencoder
+from .card import write_card
+
+
+def warmup_lambda(warmup: int):
+    """LR multiplier: linear warm-up over `warmup` steps, then constant."""
+    return lambda step: min(1.0, (step + 1) / max(1, warmup))
+
+
+class Randomness:
+    """A numpy generator (data order) and a torch generator (augmentation, labels) checkpointed together,
+    so that a resumed run draws exactly what an uninterrupted one would."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def state(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state, "gen": self.gen.get_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state:
+            self.rng.bit_generator.state = state["rng"]
+            self.gen.set_state(state["gen"])
+
+
+class ImageBatches(Randomness):
+    """Endless shuffled, augmented batches drawn from a uint8 image array (and its labels)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None, batch_size: int, augment: Augment, seed: int):
+        super().__init__(seed)
+        self.images, self.labels, self.batch_size, self.augment = images, labels, batch_size, augment
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        while True:
+            for start in range(0, len(self.images) - self.batch_size + 1, self.batch_size):
+                if start == 0:
+                    self.order = self.rng.permutation(len(self.images))
+                idx = self.order[start:start + self.batch_size]
+                x = self.augment(uint8_to_tensor(self.images[idx]), self.gen)
+                yield x, (None if self.labels is None else torch.from_numpy(self.labels[idx]))
+
+
+# --------------------------------------------------------------------------------------------------
+class AutoencoderTask(TrainTask):
+    """L1 + MSE reconstruction with a noisy, lightly L2-pulled latent (so diffusion errors decode cleanly)."""
+
+    def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
+        super().__init__(cfg, accelerator)
+        model = dict(cfg.model)
+        self.size = int(model.pop("image_size", 64))
+        self.latent_noise = float(cfg.optim.get("latent_noise", 0.1))
+        self.latent_l2 = float(cfg.optim.get("latent_l2", 1e-3))
+        self.mse_weight = float(cfg.optim.get("mse_weight", 1.0))
+        ae = Autoencoder.from_config(model)
+        opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_lambda(int(cfg.optim.get("warmup", 100))))
+        ae, opt = accelerator.prepare(ae, opt)
+        self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
+        self.schedulers = {"autoencoder": sched}
+        self.ema_modules = ["autoencoder"]
+        data = load_pokemon(cfg.data_root, self.size, str(cfg.data.get("subset", "art")), cfg.data.get("limit"))
+        self.images = data.images
+        augment = Augment.from_config(cfg.data.get("augment"))
+        self.data = ImageBatches(self.images, None, cfg.batch_size, augment, cfg.seed + accelerator.process_index)
+        probe = np.random.default_rng(1234).choice(len(self.images), min(16, len(self.images)), replace=False)
+        self.probe = uint8_to_tensor(self.images[np.sort(probe)])
+        self._exported_psnr: float | None = None  # set by export(): the next grid is the shipped text card
+
+    def batches(self) -> Iterator[Any]:
+        for x, _ in self.data:
+            yield x.to(self.device)
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        ae, opt = self.modules["autoencoder"], self.optimizers["autoencoder"]
+        raw = self.accelerator.unwrap_model(ae)
+        with self.accelerator.autocast():
+            z = raw.encode(batch)
+            recon = raw.decode(z + self.latent_noise * torch.randn_like(z))
+            l1 = (recon - batch).abs().mean()
+            mse = F.mse_loss(recon, batch)
+            loss = l1 + self.mse_weight * mse + self.latent_l2 * z.pow(2).mean()
+        opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        opt.step()
+        self.schedulers["autoencoder"].step()
+        return {"loss": loss.item(), "l1": l1.item(), "z_std": z.detach().float().std().item()}
+
+    @torch.no_grad()
+    def sample_grid(self, step: int) -> Image.Image:
+        """Reconstructions of 16 fixed training images, originals on top — for runs/ only. The exported
+        weights folder (which is committed) gets a text card instead: it never holds dataset images."""
+        if self._exported_psnr is not None:
+            from PIL import ImageDraw
+
+            note = Image.new("RGB", (520, 60), "white")
+            ImageDraw.Draw(note).text(
+                (8, 8), f"{self.cfg.name} step {step}: reconstruction PSNR {self._exported_psnr:.2f} dB.\n"
+                f"Reconstruction grids show training images: see runs/{self.cfg.name}/samples/.", fill="black")
+            self._exported_psnr = None
+            return note
+        ae = self.sampling_module("autoencoder")
+        recon = ae(self.probe.to(self.device)).cpu()
+        return grid(to_pil(torch.cat([self.probe, recon])), columns=16)
+
+    @torch.no_grad()
+    def latent_stats(self, ae: Autoencoder, limit: int = 1024) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """Per-channel latent mean/std over (a fixed subset of) the data, and the reconstruction PSNR."""
+        idx = np.random.default_rng(0).choice(len(self.images), min(limit, len(self.images)), replace=False)
+        zs, mses = [], []
+        for chunk in np.array_split(np.sort(idx), max(1, len(idx) // 128)):
+            x = uint8_to_tensor(self.images[chunk]).to(self.device)
+            z = ae.encode(x)
+            zs.append(z.float().cpu())
+            mses.append(((ae.decode(z).clamp(-1, 1) - x) / 2).pow(2).flatten(1).mean(1).cpu())
+        z = torch.cat(zs).transpose(0, 1).flatten(1)
+        psnr = float((-10 * torch.log10(torch.cat(mses).clamp_min(1e-10))).mean())
+        return z.mean(1), z.std(1), psnr
+
+    def export(self, folder: Path, step: int) -> dict[str, Any]:
+        ae = self.sampling_module("autoencoder")
+        mean, std, psnr = self.latent_stats(ae)
+        ae.latent_mean.copy_(mean)
+        ae.latent_std.copy_(std)
+        config = autoencoder_config(ae, self.size, step, psnr)
+        save_weights(folder, ae.state_dict(), config)
+        facts = {"step": step, "psnr_db": round(psnr, 2), "latent_std": [round(v, 3) for v in std.tolist()]}
+        write_card(folder, self.cfg, facts, kind="autoencoder")
+        self._exported_psnr = psnr
+        return facts
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"data": self.data.state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.data.load_state(state.get("data", {}))
+
+
+def load_autoencoder(name: str, device: torch.device | str = "cpu") -> tuple[Autoencoder, str]:
+    """The exported autoencoder (with its latent statistics), frozen, and its checkpoint digest."""
+    loaded = load_weights(name, hint=f"genstudio train pokemon-autoencoder --config configs/{name}-cpu.yaml")
+    ae = Autoencoder.from_config(loaded.config)
+    ae.load_state_dict(loaded.tensors)
+    ae.config["image_size"] = int(loaded.config.get("image_size", 64))
+    return ae.to(device).eval().requires_grad_(False), loaded.checkpoint
+
+
+# --------------------------------------------------------------------------------------------------
+GRID_SEEDS = (11, 22)
+
+
+class LatentPool(Randomness):
+    """Latents of every training image, kept in memory and refreshed a few at a time with new augmentations.
+
+    Encoding costs more than a U-Net step on a CPU, so the whole set is encoded once (cached on disk for
+    resumes) and each step re-encodes `refresh` randomly chosen images under a fresh augmentation: slot i
+    always holds some (augmented) version of image i, so labels stay aligned.
+    """
+
+    def __init__(self, ae: Autoencoder, images: np.ndarray, augment: Augment, refresh: int, seed: int,
+                 cache: Path | None, device: torch.device, encode_batch: int = 64):
+        super().__init__(seed + 7)
+        self.ae, self.images, self.augment, self.refresh, self.device = ae, images, augment, refresh, device
+        if cache is not None and cache.is_file():
+            self.z = torch.load(cache)
+        else:
+            chunks = [self._encode(np.arange(i, min(i + encode_batch, len(images))), augment=False)
+                      for i in range(0, len(images), encode_batch)]
+            self.z = torch.cat(chunks)
+            if cache is not None:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+                torch.save(self.z, tmp)
+                os.replace(tmp, cache)
+
+    @torch.no_grad()
+    def _encode(self, idx: np.ndarray, augment: bool) -> torch.Tensor:
+        x = uint8_to_tensor(self.images[idx])
+        if augment:
+            x = self.augment(x, self.gen)
+        return self.ae.normalize(self.ae.encode(x.to(self.device))).float().cpu()
+
+    def step(self) -> None:
+        if self.refresh > 0:
+            idx = self.rng.choice(len(self.images), self.refresh, replace=False)
+            self.z[torch.from_numpy(idx)] = self._encode(idx, augment=True)
+
+
+class LatentDiffusionTask(TrainTask):
+    """Type-conditioned latent diffusion: v- (or ε-) prediction, Min-SNR-γ weighting, label dropout for CFG."""
+
+    def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
+        super().__init__(cfg, accelerator)
+        from .pipeline import schedule_config, training_scheduler
+        from .unet import build_unet, unet_config
+
+        model = dict(cfg.model)
+        self.ae_name = str(model.get("autoencoder", "pokemon-autoencoder"))
+        self.ae, self.ae_checkpoint = load_autoencoder(self.ae_name, self.device)
+        self.image_size = int(self.ae.config["image_size"])
+        self.schedule = schedule_config(model.get("schedule"))
+        self.noise_sched = training_scheduler(self.schedule)
+        self.alphas = self.noise_sched.alphas_cumprod.to(self.device)
+        self.min_snr = float(cfg.optim.get("min_snr_gamma", 5.0))
+        self.label_dropout = float(cfg.data.get("label_dropout", 0.15))
+        self.unet_cfg = unet_config(model.get("unet"))
+        unet = build_unet(model.get("unet"))
+        init_from = (cfg.extra or {}).get("init_from")
+        if init_from:
+            unet.load_state_dict(unet_state(load_weights(str(init_from)).tensors, prefer_live=True))
+        opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_lambda(int(cfg.optim.get("warmup", 200))))
+        unet, opt = accelerator.prepare(unet, opt)
+        self.modules, self.optimizers, self.schedulers = {"unet": unet}, {"unet": opt}, {"unet": sched}
+        self.ema_modules = ["unet"]
+
+        data = load_pokemon(cfg.data_root, self.image_size, str(cfg.data.get("subset", "art")), cfg.data.get("limit"))
+        self.type1, self.type2 = torch.from_numpy(data.type1), torch.from_numpy(data.type2)
+        cache = cfg.run_path() / f"latents-{self.ae_checkpoint}-{len(data.images)}.pt"
+        self.pool = LatentPool(self.ae, data.images, Augment.from_config(cfg.data.get("augment")),
+                               int(cfg.data.get("refresh", 8)), cfg.seed + accelerator.process_index,
+                               cache, self.device)
+        self.random = Randomness(cfg.seed + 1000 + accelerator.process_index)
+        self.rng, self.gen = self.random.rng, self.random.gen
+
+    # -- data ------------------------------------------------------------------------------------------
+    def batches(self) -> Iterator[Any]:
+        n, bs = len(self.type1), self.cfg.batch_size
+        while True:
+            order = self.rng.permutation(n)
+            for start in range(0, n - bs + 1, bs):
+                self.pool.step()
+                idx = torch.from_numpy(order[start:start + bs])
+                yield self.pool.z[idx].to(self.device), self.labels(idx).to(self.device)
+
+    def labels(self, idx: torch.Tensor) -> torch.Tensor:
+        """A creature of two types is shown as either, at random; some labels are dropped to "any" for CFG."""
+        t1, t2 = self.type1[idx], self.type2[idx]
+        pick2 = (torch.rand(len(idx), generator=self.gen) < 0.5) & (t2 >= 0)
+        label = torch.where(pick2, t2, t1)
+        drop = torch.rand(len(idx), generator=self.gen) < self.label_dropout
+        return torch.where(drop, torch.full_like(label, ANY), label)
+
+    # -- training --------------------------------------------------------------------------------------
+    def train_step(self, batch: tuple[torch.Tensor, torch.Tensor], step: int) -> dict[str, float]:
+        z0, labels = batch
+        unet, opt = self.modules["unet"], self.optimizers["unet"]
+        noise = torch.randn_like(z0)
+        t = torch.randint(0, self.schedule["num_train_timesteps"], (z0.shape[0],), device=z0.device)
+        zt = self.noise_sched.add_noise(z0, noise, t)
+        ptype = self.schedule["prediction_type"]
+        if ptype == "v_prediction":
+            target = self.noise_sched.get_velocity(z0, noise, t)
+        elif ptype == "epsilon":
+            target = noise
+        else:
+            target = z0
+        a = self.alphas[t]
+        snr = a / (1 - a)
+        # Min-SNR-γ (Hang et al. 2023), expressed for each prediction target
+        clipped = snr.clamp(max=self.min_snr) if self.min_snr > 0 else snr
+        weight = {"v_prediction": clipped / (snr + 1), "epsilon": clipped / snr, "sample": clipped}[ptype]
+        if self.min_snr <= 0:
+            weight = torch.ones_like(weight)
+        with self.accelerator.autocast():
+            pred = unet(zt, t, class_labels=labels).sample
+        per = (pred.float() - target).pow(2).flatten(1).mean(1)
+        loss = (weight * per).mean()
+        opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        if self.accelerator.sync_gradients:
+            self.accelerator.clip_grad_norm_(unet.parameters(), float(self.cfg.optim.get("clip", 1.0)))
+        opt.step()
+        self.schedulers["unet"].step()
+        return {"loss": loss.item(), "mse": per.mean().item()}
+
+    # -- sampling / export -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample_images(self, labels: list[int], seeds: list[int], sampler: str = "dpm++", steps: int = 20,
+                      guidance: float = 3.0) -> torch.Tensor:
+        from .pipeline import decode, sample_latents
+
+        unet = self.sampling_module("unet").eval()
+        z = sample_latents(unet, labels, seeds, sampler, steps, guidance, schedule=self.schedule)
+        return decode(self.ae, z).cpu()
+
+    def sample_grid(self, step: int) -> Image.Image:
+        """Two fixed seeds for each of the 18 types (row-major: type by type), DPM++ 20 steps, guidance 3."""
+        labels = [t for t in range(len(TYPES)) for _ in GRID_SEEDS]
+        seeds = [s + 1000 * t for t in range(len(TYPES)) for s in GRID_SEEDS]
+        return grid(to_pil(self.sample_images(labels, seeds)), columns=12)
+
+    def export(self, folder: Path, step: int) -> dict[str, Any]:
+        ema = self.sampling_module("unet")
+        live = self.accelerator.unwrap_model(self.modules["unet"])
+        tensors = {f"unet.{k}": v for k, v in ema.state_dict().items()}
+        tensors.update({f"live.{k}": v for k, v in live.state_dict().items()})
+        config = diffusion_config(self.unet_cfg, self.schedule, self.ae_name, self.ae_checkpoint,
+                                  self.image_size, step)
+        save_weights(folder, tensors, config)
+        facts = {"step": step, "unet_parameters_M": round(sum(p.numel() for p in ema.parameters()) / 1e6, 2),
+                 "autoencoder": f"{self.ae_name} ({self.ae_checkpoint})",
+                 "prediction": self.schedule["prediction_type"], "beta_schedule": self.schedule["beta_schedule"]}
+        write_card(folder, self.cfg, facts, kind="diffusion")
+        return facts
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"pool": self.pool.state(), **self.random.state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if state:
+            self.pool.load_state(state.get("pool", {}))
+            self.random.load_state(state)
+
+
+def unet_state(tensors: dict[str, torch.Tensor], prefer_live: bool = False) -> dict[str, torch.Tensor]:
+    """The U-Net's state dict from an exported file: the EMA copy ("unet.") or the live one ("live.")."""
+    order = ("live.", "unet.") if prefer_live else ("unet.",)
+    for prefix in order:
+        part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if part:
+            return part
+    raise KeyError("no U-Net weights in this file")
+
+
+def diffusion_config(unet_cfg: dict[str, Any], schedule: dict[str, Any], ae_name: str, ae_checkpoint: str,
+                     image_size: int, step: int) -> dict[str, Any]:
+    """config.json of an exported diffusion model: everything PokemonModel.load needs to rebuild it."""
+    return {
+        "family": "pokemon",
+        "autoencoder": ae_name,
+        "autoencoder_checkpoint": ae_checkpoint,
+        "image_size": image_size,
+        "unet": {k: (list(v) if isinstance(v, tuple) else v) for k, v in unet_cfg.items()},
+        "schedule": schedule,
+        "types": list(TYPES),
+        "step": step,
+    }
+
+
+def autoencoder_config(ae: Autoencoder, image_size: int, step: int, psnr: float | None = None) -> dict[str, Any]:
+    """config.json of an exported autoencoder (architecture + the latent statistics)."""
+    return {"family": "pokemon-autoencoder", "image_size": image_size, **ae.config,
+            "latent_mean": ae.latent_mean.tolist(), "latent_std": ae.latent_std.tolist(),
+            "psnr": None if psnr is None else round(psnr, 2), "step": step}

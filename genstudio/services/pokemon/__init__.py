@@ -1,0 +1,124 @@
+"""Random Pokémon: type-conditioned latent diffusion (genstudio.diffusion) behind the jobs API and its page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ... import weights
+from ...data.pokemon import TYPES
+from ..base import Generator, Output, Param, ProgressFn, Schema, Service, no_progress
+
+MODEL = "pokemon"
+SAMPLER_CHOICES = ("ddpm", "ddim", "dpm++")
+DISPLAY_SCALE = 2  # the model draws 64 px; results are shown 2× (Lanczos)
+
+# Type colours from the games' UI, used by the page's type picker.
+TYPE_COLOURS = {
+    "normal": "#A8A77A", "fire": "#EE8130", "water": "#6390F0", "grass": "#7AC74C", "electric": "#F7D02C",
+    "ice": "#96D9D6", "fighting": "#C22E28", "poison": "#A33EA1", "ground": "#E2BF65", "flying": "#A98FF3",
+    "psychic": "#F95587", "bug": "#A6B91A", "rock": "#B6A136", "ghost": "#735797", "dragon": "#6F35FC",
+    "dark": "#705746", "steel": "#B7B7CE", "fairy": "#D685AD", "any": "#888888",
+}
+
+
+class PokemonGenerator(Generator):
+    """Wraps genstudio.diffusion.model.PokemonModel; every image gets seed + index."""
+
+    def __init__(self, model_name: str) -> None:
+        from ...diffusion.model import PokemonModel
+
+        self.model = PokemonModel.load(model_name)
+        self.model_name = model_name
+        self.checkpoint = self.model.checkpoint
+
+    def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
+                 ) -> list[Output]:
+        seed, count = int(params["seed"]), int(params["count"])
+        variation = float(params.get("variation") or 0.0)
+        # variations: image i mixes a little of seed + 1 + i's noise into the seed's own noise
+        first = 1 if variation > 0 else 0
+        seeds = [(seed + first + i) % 2**31 for i in range(count)]
+        images = self.model.generate(
+            type_name=params["type"], seeds=seeds, sampler=params["sampler"], steps=int(params["steps"]),
+            guidance=float(params["guidance"]), eta=float(params.get("eta") or 0.0),
+            on_preview=lambda fraction, image: progress(0.98 * fraction, _display(image)),
+            variation_of=seed if variation > 0 else None, variation=variation,
+        )
+        steps = self.model.schedule.get("num_train_timesteps", 1000) if params["sampler"] == "ddpm" \
+            else int(params["steps"])
+        extra = {"variation_of": seed} if variation > 0 else {}
+        return [Output(_display(im), {"seed": s, "index": i, "sampler_steps": steps, "native_size": im.width,
+                                      **extra})
+                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
+
+
+def _display(image: Image.Image) -> Image.Image:
+    return image.resize((image.width * DISPLAY_SCALE, image.height * DISPLAY_SCALE), Image.Resampling.LANCZOS)
+
+
+class PokemonService(Service):
+    name = "pokemon"
+    title = "Random Pokémon"
+    description = ("New creatures from a diffusion model trained on Pokémon artwork: pick a type, a sampler "
+                   "and a seed, and watch them appear out of the noise.")
+    default_model = MODEL
+    install_hint = ("genstudio train pokemon-autoencoder --config configs/pokemon-autoencoder-cpu.yaml && "
+                    "genstudio train pokemon --config configs/pokemon-cpu.yaml")
+    sync_seconds = 0.0
+    schema = Schema((
+        Param("count", "int", 8, 1, 16, help="How many creatures (1–16)."),
+        Param("type", "choice", "any", choices=(*TYPES, "any"), help="Elemental type, or any."),
+        Param("sampler", "choice", "dpm++", choices=SAMPLER_CHOICES,
+              help="DPM-Solver++ is fast; DDIM is deterministic at η=0; DDPM always takes the full 1000 steps."),
+        # 10: bench/pokemon_sampling.py's fastest setting without visible loss (see the model card)
+        Param("steps", "int", 10, 2, 250, help="Denoising steps for DDIM and DPM-Solver++."),
+        Param("guidance", "float", 3.0, 1.0, 10.0, help="How strongly the type steers the image (1 = off)."),
+        Param("eta", "float", 0.0, 0.0, 1.0, help="DDIM only: 0 is deterministic, 1 is DDPM-like noise."),
+        Param("variation", "float", 0.0, 0.0, 1.0,
+              help="0: every image has its own seed. Above 0: small variations of the seed's image."),
+        Param("seed", "seed", help="Image i uses seed + i; empty for a random seed (it is shown and saved)."),
+    ))
+
+    def models(self) -> list[str]:
+        extra = [m for m in ("pokemon-gpu",) if weights.is_installed(m)]
+        return [self.default_model, *extra]
+
+    def is_installed(self, model_name: str | None = None) -> bool:
+        name = model_name or self.default_model
+        if not weights.is_installed(name):
+            return False
+        import json
+
+        ae = json.loads((weights.model_dir(name) / "config.json").read_text()).get("autoencoder", "")
+        return weights.is_installed(ae)
+
+    def load(self, model_name: str) -> Generator:
+        from ..base import ModelMissing
+
+        if not self.is_installed(model_name):
+            raise ModelMissing(f"model {model_name!r} (or its autoencoder) is not installed — {self.install_hint}")
+        return PokemonGenerator(model_name)
+
+
+SERVICE = PokemonService()
+
+
+def _blueprint():
+    from ...web.service_pages import service_blueprint
+
+    bp = service_blueprint(SERVICE, template="pokemon/page.html", import_name=__name__,
+                           template_folder="templates", static_folder="static",
+                           static_url_path="/static")
+
+    @bp.context_processor
+    def type_colours() -> dict[str, Any]:
+        return {"type_colours": TYPE_COLOURS}
+
+    return bp
+
+
+SERVICE.blueprint = _blueprint()
+PACKAGE = Path(__file__).resolve().parent

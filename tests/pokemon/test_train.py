@@ -1,0 +1,120 @@
+"""The training pipeline on tiny configs and a handful of real images: train → export → sample, checkpoint
+round-trip, and resume after the process is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from genstudio.training.loop import TrainConfig, Trainer, load_task
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("GENSTUDIO_DATA", REPO.parent / "shared" / "datasets"))
+pytestmark = pytest.mark.skipif(not (DATA / "pokemon" / "labels.csv").is_file(),
+                                reason="needs the shared Pokémon dataset (../shared/datasets/pokemon)")
+
+
+def config(name: str, tmp: Path, **overrides) -> TrainConfig:
+    paths = {"data_root": str(DATA), "run_dir": str(tmp / "runs" / name)}
+    return TrainConfig.from_yaml(REPO / "configs" / name, {**paths, **overrides})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A tiny autoencoder, then a tiny diffusion model on top of it, exported into a temp weights root."""
+    tmp = tmp_path_factory.mktemp("train")
+    env = {"GENSTUDIO_WEIGHTS": str(tmp / "weights"), "GENSTUDIO_CACHE": str(tmp / "cache")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        Trainer(load_task("pokemon-autoencoder"), config("pokemon-autoencoder-tiny.yaml", tmp)).train()
+        trainer = Trainer(load_task("pokemon"), config("pokemon-tiny.yaml", tmp))
+        assert trainer.train() == 6
+        yield tmp
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_train_export_and_sample(trained, monkeypatch):
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    from genstudio.diffusion.model import PokemonModel
+
+    for name in ("pokemon-autoencoder-tiny", "pokemon-tiny"):
+        folder = trained / "weights" / name
+        assert {"model.safetensors", "config.json", "README.md", "samples.png"} <= {p.name for p in folder.iterdir()}
+        assert "| steps | 6 of 6 configured |" in (folder / "README.md").read_text()
+    assert (trained / "runs" / "pokemon-tiny.yaml" / "samples" / "step_0000003.png").is_file()
+    model = PokemonModel.load("pokemon-tiny")
+    previews = []
+    images = model.generate("fire", [1, 2], "dpm++", 4, 3.0, on_preview=lambda f, im: previews.append(f))
+    assert [im.size for im in images] == [(32, 32), (32, 32)]
+    assert previews and previews[-1] == 1.0
+    again = model.generate("fire", [1, 2], "dpm++", 4, 3.0)
+    assert images[0].tobytes() == again[0].tobytes()
+
+
+def test_checkpoint_round_trip(trained, monkeypatch):
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    cfg = config("pokemon-tiny.yaml", trained)  # the run dir holds the checkpoint of the 6 steps above
+    first = Trainer(load_task("pokemon"), cfg)
+    assert first.load_checkpoint() and first.step == 6
+    second = Trainer(load_task("pokemon"), cfg)
+    second.load_checkpoint()
+    for a, b in zip(first.task.modules["unet"].parameters(), second.task.modules["unet"].parameters(), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(first.task.ema["unet"].module.parameters(), second.task.ema["unet"].module.parameters(),
+                    strict=True):
+        assert torch.equal(a, b)
+    opt_a, opt_b = first.task.optimizers["unet"].state_dict(), second.task.optimizers["unet"].state_dict()
+    assert opt_a["state"][0]["step"] == opt_b["state"][0]["step"] == 6
+    assert first.task.schedulers["unet"].state_dict()["last_epoch"] == 6
+    assert first.task.rng.bit_generator.state == second.task.rng.bit_generator.state
+
+
+def test_init_from_shipped_weights(trained, monkeypatch):
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    from genstudio import weights
+    from genstudio.diffusion.train import unet_state
+
+    cfg = config("pokemon-tiny.yaml", trained, run_dir=str(trained / "runs" / "continued"),
+                 extra={"init_from": "pokemon-tiny"})
+    trainer = Trainer(load_task("pokemon"), cfg)
+    live = unet_state(weights.load("pokemon-tiny").tensors, prefer_live=True)
+    for key, value in trainer.task.modules["unet"].state_dict().items():
+        assert torch.equal(value, live[key])
+    assert trainer.step == 0
+
+
+def test_cli_resumes_after_a_kill(trained):
+    env = {**os.environ, "GENSTUDIO_WEIGHTS": str(trained / "weights"), "GENSTUDIO_CACHE": str(trained / "cache"),
+           "OMP_NUM_THREADS": "1"}
+    run = trained / "runs" / "killed"
+    cmd = [str(Path(sys.executable).parent / "genstudio"), "train", "pokemon",
+           "--config", str(REPO / "configs" / "pokemon-tiny.yaml"), "--data-root", str(DATA),
+           "--run-dir", str(run), "--export-dir", str(trained / "weights" / "killed"), "--threads", "1"]
+    proc = subprocess.Popen([*cmd, "--steps", "100000"], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoint.pt").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)  # no chance to save: the periodic checkpoint is all that survives
+    proc.wait(timeout=30)
+    step = torch.load(run / "checkpoint.pt", weights_only=False)["step"]
+    assert step >= 3 and step % 3 == 0
+    out = subprocess.run([*cmd, "--steps", str(step + 2), "--no-export"], env=env, cwd=REPO, capture_output=True,
+                         text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"resumed pokemon-tiny from step {step}" in out.stdout + out.stderr
+    assert torch.load(run / "checkpoint.pt", weights_only=False)["step"] == step + 2
