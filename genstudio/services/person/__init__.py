@@ -1,0 +1,91 @@
+"""Virtual person: WGAN-GP faces and a latent-space explorer (interpolation, attribute sliders,
+arithmetic, and a 2-D latent map)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...weights import is_installed, weights_root
+from ...wgan.directions import DIRECTION_ATTRIBUTES
+from ...wgan.model import INSTALL_HINT, load_directions, load_generator
+from ..base import Param, ParamError, Schema, Service
+from .generator import PersonGenerator, check_arithmetic
+from .web import make_blueprint
+
+DEFAULT_MODEL = "person-wgan"
+DIRECTIONS_MODEL = "person-directions"
+MAP_MODEL = "latentmap-faces"
+CLASSIFIER_MODEL = "face-attributes"
+
+SCHEMA = Schema((
+    Param("mode", "choice", "generate", choices=("generate", "interpolate", "edit", "arithmetic"),
+          help="generate faces, walk between two faces, move faces along attributes, or add and subtract faces"),
+    Param("count", "int", 8, 1, 64, help="how many faces (seed, seed+1, ...)"),
+    Param("seed", "seed", help="face k is the face of seed + k"),
+    Param("truncation", "float", 0.8, 0.05, 1.5,
+          help="temperature of z: lower gives more typical, cleaner faces; higher more variety"),
+    Param("seed_b", "seed", help="interpolate: the face to walk to"),
+    Param("frames", "int", 16, 2, 64, help="interpolate: number of frames, both end faces included"),
+    Param("method", "choice", "slerp", choices=("slerp", "linear"),
+          help="interpolate: spherical (keeps faces sharp midway) or straight line"),
+    Param("directions", "dict", {}, -6.0, 6.0, choices=DIRECTION_ATTRIBUTES,
+          help="edit: how far to move along each attribute"),
+    Param("keep_others", "bool", False, help="edit: project out the other attributes' directions"),
+    Param("plus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to add"),
+    Param("minus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to subtract"),
+))
+
+
+class PersonService(Service):
+    name = "person"
+    title = "Virtual person"
+    description = ("Faces that do not exist, from a WGAN-GP trained on CelebA — and a playground for its latent "
+                   "space: interpolate, slide attributes, do face arithmetic, explore a 2-D map.")
+    schema = SCHEMA
+    default_model = DEFAULT_MODEL
+    install_hint = INSTALL_HINT
+    sync_seconds = 5.0
+
+    def is_installed(self, model_name: str | None = None) -> bool:
+        return is_installed(model_name or self.default_model)
+
+    def generator(self, model_name: str | None = None) -> PersonGenerator:
+        """Cached per weights folder too, so pointing GENSTUDIO_WEIGHTS elsewhere never serves stale models."""
+        model_name = model_name or self.default_model
+        key = f"{weights_root()}::{model_name}"
+        with self._lock:
+            if key not in self._generators:
+                if model_name not in self.models():
+                    raise ParamError("model", f"unknown model {model_name!r}")
+                self._generators[key] = self.load(model_name)
+            return self._generators[key]
+
+    def load(self, model_name: str) -> PersonGenerator:
+        network, checkpoint, _config = load_generator(model_name)
+        return PersonGenerator(model_name, network, checkpoint, load_directions(DIRECTIONS_MODEL))
+
+    def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        """Mode-specific checks before a job exists, so a bad request never becomes a failed job."""
+        mode = params["mode"]
+        if mode == "arithmetic":
+            check_arithmetic(params.get("plus") or [], params.get("minus") or [])
+        if mode == "edit" and params.get("directions"):
+            directions = self.generator(params.get("model")).directions
+            if directions is None:
+                raise ParamError("directions", "attribute directions are not installed on this server")
+            missing = [a for a in params["directions"] if a not in directions.vectors]
+            if missing:
+                raise ParamError("directions", f"no direction learned for {', '.join(missing)}")
+        return super().prepare(params, files)
+
+    def expected_images(self, params: dict[str, Any]) -> int:
+        mode = params.get("mode")
+        if mode == "interpolate":
+            return int(params.get("frames") or 16)
+        if mode == "arithmetic":
+            return 1 + len(params.get("plus") or []) + len(params.get("minus") or [])
+        return int(params.get("count") or 1)
+
+
+SERVICE = PersonService()
+SERVICE.blueprint = make_blueprint(SERVICE)

@@ -1,0 +1,109 @@
+"""PersonGenerator: the four modes of the person service (generate, interpolate, edit, arithmetic) on top
+of the WGAN-GP generator and its attribute directions. No Flask here."""
+
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any
+
+import torch
+from PIL import Image
+
+from ...imaging import to_pil
+from ...wgan.latent import apply_directions, interpolate, z_for_seeds
+from ...wgan.model import Directions
+from ...wgan.networks import Generator as FaceNetwork
+from ..base import Generator, Output, ParamError, ProgressFn, no_progress
+
+
+class PersonGenerator(Generator):
+    def __init__(self, model_name: str, network: FaceNetwork, checkpoint: str, directions: Directions | None):
+        self.model_name = model_name
+        self.network = network.eval().requires_grad_(False)
+        self.directions = directions
+        self.checkpoint = checkpoint + (f"+{directions.checkpoint}" if directions and directions.checkpoint else "")
+        self.z_dim = network.z_dim
+        self._lock = threading.Lock()
+
+    # -- latent codes ------------------------------------------------------------------------------
+    def z(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
+        return z_for_seeds(seeds, self.z_dim, truncation)
+
+    @torch.no_grad()
+    def render(self, z: torch.Tensor) -> list[Image.Image]:
+        with self._lock:  # the web page's JSON endpoints and the job runner share one network
+            return to_pil(self.network(z))
+
+    def edited_z(self, z: torch.Tensor, amounts: dict[str, float], keep_others: bool = False) -> torch.Tensor:
+        if not amounts or not any(amounts.values()):
+            return z
+        if self.directions is None:
+            raise ParamError("directions", "attribute directions are not installed on this server")
+        missing = [a for a in amounts if a not in self.directions.vectors]
+        if missing:
+            raise ParamError("directions", f"no direction for {', '.join(missing)}")
+        keep = [a for a in self.directions.names if a not in amounts] if keep_others else []
+        return apply_directions(z, self.directions.vectors, amounts, keep)
+
+    def arithmetic_z(self, plus: list[int], minus: list[int], truncation: float) -> torch.Tensor:
+        """(sum of + faces - sum of - faces) / (#plus - #minus): an affine combination, so with groups of
+        three the result is mean(group A) - mean(group B) + mean(group C) as in the DCGAN paper; then
+        rescaled to the terms' average length so the face is not washed out (short z = blurry average)."""
+        check_arithmetic(plus, minus)
+        zp, zm = self.z(plus, truncation), self.z(minus, truncation) if minus else torch.zeros(0, self.z_dim)
+        out = (zp.sum(0) - zm.sum(0)) / (len(plus) - len(minus))
+        typical = torch.cat([zp, zm]).norm(dim=1).mean()
+        return (out * typical / out.norm().clamp_min(1e-8)).unsqueeze(0)
+
+    # -- the service entry point -------------------------------------------------------------------
+    def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
+                 ) -> list[Output]:
+        mode = params.get("mode") or "generate"
+        truncation = float(params.get("truncation") or 1.0)
+        seed = int(params["seed"])
+        if mode == "generate":
+            seeds = [seed + i for i in range(int(params.get("count") or 1))]
+            images = self.render(self.z(seeds, truncation))
+            return [Output(im, {"face_seed": s}) for im, s in zip(images, seeds, strict=True)]
+        if mode == "interpolate":
+            frames = int(params.get("frames") or 16)
+            z = self.interpolation_z(seed, int(params["seed_b"]), frames, truncation, params.get("method") or "slerp")
+            images = self.render(z)
+            return [Output(im, {"frame": i, "t": round(i / (frames - 1), 4)}) for i, im in enumerate(images)]
+        if mode == "edit":
+            seeds = [seed + i for i in range(int(params.get("count") or 1))]
+            amounts = dict(params.get("directions") or {})
+            z = self.edited_z(self.z(seeds, truncation), amounts, bool(params.get("keep_others")))
+            images = self.render(z)
+            return [Output(im, {"face_seed": s}) for im, s in zip(images, seeds, strict=True)]
+        if mode == "arithmetic":
+            plus, minus = list(params.get("plus") or []), list(params.get("minus") or [])
+            z = torch.cat([self.arithmetic_z(plus, minus, truncation), self.z(plus + minus, truncation)])
+            images = self.render(z)
+            terms = [("result", None)] + [("+", s) for s in plus] + [("-", s) for s in minus]
+            return [Output(im, {"term": t, **({"face_seed": s} if s is not None else {})})
+                    for im, (t, s) in zip(images, terms, strict=True)]
+        raise ParamError("mode", f"unknown mode {mode!r}")
+
+    def interpolation_z(self, seed_a: int, seed_b: int, frames: int, truncation: float, method: str) -> torch.Tensor:
+        za, zb = self.z([seed_a, seed_b], truncation)
+        return interpolate(za, zb, frames, method)
+
+
+def check_arithmetic(plus: list[int], minus: list[int]) -> None:
+    if not plus:
+        raise ParamError("plus", "pick at least one face to add")
+    if len(plus) <= len(minus):
+        raise ParamError("plus", "needs more + faces than - faces (e.g. glasses man - man + woman)")
+
+
+def animation(frames: list[Image.Image], fmt: str = "gif", duration_ms: int = 80, bounce: bool = True) -> bytes:
+    """Frames as an animated GIF or WebP that plays forwards then backwards (a smooth loop)."""
+    seq = frames + frames[-2:0:-1] if bounce and len(frames) > 2 else frames
+    buf = io.BytesIO()
+    if fmt == "webp":
+        seq[0].save(buf, "WEBP", save_all=True, append_images=seq[1:], duration=duration_ms, loop=0, quality=90)
+    else:
+        seq[0].save(buf, "GIF", save_all=True, append_images=seq[1:], duration=duration_ms, loop=0, optimize=False)
+    return buf.getvalue()

@@ -1,0 +1,54 @@
+"""Load the shipped face generator (and its attribute directions) by model name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..weights import is_installed
+from ..weights import load as load_weights
+from .networks import Generator
+
+INSTALL_HINT = "train it with: genstudio train person --config configs/person-wgan-cpu.yaml"
+DIRECTIONS_HINT = "fit them with: python scripts/person_directions.py (needs person-wgan and face-attributes)"
+
+
+def build_generator(config: dict[str, Any]) -> Generator:
+    return Generator(int(config.get("z_dim", 128)), int(config.get("width", 32)), int(config.get("resolution", 64)))
+
+
+def load_generator(name: str) -> tuple[Generator, str, dict[str, Any]]:
+    """(EMA generator in eval mode, checkpoint digest, config) of weights/<name>/."""
+    loaded = load_weights(name, hint=INSTALL_HINT)
+    g = build_generator(loaded.config)
+    prefix = "generator."
+    g.load_state_dict({k[len(prefix):]: v for k, v in loaded.tensors.items() if k.startswith(prefix)})
+    return g.eval().requires_grad_(False), loaded.checkpoint, loaded.config
+
+
+@dataclass
+class Directions:
+    """Unit vectors in z, one per attribute, fitted on labelled samples of one generator."""
+
+    vectors: dict[str, torch.Tensor]
+    config: dict[str, Any] = field(default_factory=dict)
+    checkpoint: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.vectors)
+
+    def demo(self, key: str) -> dict[str, Any]:
+        return dict((self.config.get("demos") or {}).get(key) or {})
+
+
+def load_directions(name: str) -> Directions | None:
+    """The directions saved under weights/<name>/ (tensors `direction.<attribute>`), None when absent."""
+    if not is_installed(name):
+        return None
+    loaded = load_weights(name, hint=DIRECTIONS_HINT)
+    order = loaded.config.get("attributes") or sorted(k.split(".", 1)[1] for k in loaded.tensors)
+    vectors = {a: loaded.tensors[f"direction.{a}"].float() for a in order if f"direction.{a}" in loaded.tensors}
+    return Directions(vectors, loaded.config, loaded.checkpoint)

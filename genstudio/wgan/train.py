@@ -1,0 +1,158 @@
+"""WganTask: the WGAN-GP training step for the shared loop (`genstudio train person --config ...`).
+
+Gulrajani et al.'s recipe: n_critic critic updates per generator update, gradient penalty lambda=10,
+Adam(1e-4, betas=(0, 0.9)) for both networks. The loop adds EMA of the generator, resume, grids and export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from PIL import Image
+
+from ..data.celeba import load_celeba
+from ..imaging import grid, to_pil, uint8_to_tensor
+from ..training.loop import TrainConfig, TrainTask
+from ..weights import load as load_weights
+from ..weights import save as save_weights
+from .facts import training_facts
+from .latent import z_for_seeds
+from .networks import Critic, Generator, gradient_penalty
+
+GRID_SEEDS = list(range(64))
+
+
+def build_networks(model: dict[str, Any]) -> tuple[Generator, Critic]:
+    g = Generator(int(model.get("z_dim", 128)), int(model.get("width", 32)), int(model.get("resolution", 64)))
+    d = Critic(int(model.get("critic_width", model.get("width", 32))), int(model.get("resolution", 64)),
+               str(model.get("critic_norm", "none")))
+    return g, d
+
+
+def generator_config(model: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "family": "person",
+        "z_dim": int(model.get("z_dim", 128)),
+        "width": int(model.get("width", 32)),
+        "resolution": int(model.get("resolution", 64)),
+    }
+
+
+class WganTask(TrainTask):
+    def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
+        super().__init__(cfg, accelerator)
+        self.model_cfg = dict(cfg.model)
+        optim = {"betas": [0.0, 0.9], "n_critic": 5, "gp_lambda": 10.0, **cfg.optim}
+        self.n_critic = int(optim["n_critic"])
+        self.gp_lambda = float(optim["gp_lambda"])
+        betas = tuple(float(b) for b in optim["betas"])
+        g, d = build_networks(self.model_cfg)
+        self._ema_init: dict[str, torch.Tensor] | None = None
+        init_from = (cfg.extra or {}).get("init_from")
+        if init_from:
+            self._init_from(str(init_from), g, d)
+        opt_g = torch.optim.Adam(g.parameters(), lr=float(optim.get("lr_g", cfg.lr)), betas=betas)
+        opt_d = torch.optim.Adam(d.parameters(), lr=float(optim.get("lr_d", cfg.lr)), betas=betas)
+        g, d, opt_g, opt_d = accelerator.prepare(g, d, opt_g, opt_d)
+        self.modules = {"generator": g, "critic": d}
+        self.optimizers = {"generator": opt_g, "critic": opt_d}
+        self.ema_modules = ["generator"]
+        self.z_dim = int(self.model_cfg.get("z_dim", 128))
+        self.flip = bool(cfg.data.get("flip", True))
+        data = load_celeba(cfg.data_root, size=int(self.model_cfg.get("resolution", 64)),
+                           split=str(cfg.data.get("split", "all")), limit=cfg.data.get("limit"))
+        self.images = data.images
+        self.rng = np.random.default_rng(cfg.seed + accelerator.process_index)
+
+    def _init_from(self, name: str, g: Generator, d: Critic) -> None:
+        """Continue from shipped weights (weights/<name>/): live G and critic from the training copies,
+        the EMA generator from the shipped one (applied on the first step, once the loop made the EMA)."""
+        loaded = load_weights(name)
+        def part(prefix: str) -> dict[str, torch.Tensor]:
+            return {k[len(prefix):]: v for k, v in loaded.tensors.items() if k.startswith(prefix)}
+        g.load_state_dict(part("train.generator.") or part("generator."))
+        if part("train.critic."):
+            d.load_state_dict(part("train.critic."))
+        self._ema_init = part("generator.")
+
+    def batches(self) -> Iterator[torch.Tensor]:
+        per_step = self.n_critic * self.cfg.batch_size
+        while True:
+            idx = self.rng.integers(0, len(self.images), per_step)
+            arr = self.images[idx]
+            if self.flip:
+                flip = self.rng.random(per_step) < 0.5
+                arr = arr.copy()
+                arr[flip] = arr[flip, :, ::-1]
+            x = uint8_to_tensor(np.ascontiguousarray(arr)).to(self.device)
+            yield x.view(self.n_critic, self.cfg.batch_size, *x.shape[1:])
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        if self._ema_init is not None and "generator" in self.ema:
+            self.ema["generator"].module.load_state_dict(self._ema_init)
+            self.ema["generator"].updates = 10_000
+            self._ema_init = None
+        g, d = self.modules["generator"], self.modules["critic"]
+        opt_g, opt_d = self.optimizers["generator"], self.optimizers["critic"]
+        acc = self.accelerator
+        # Under DDP (accelerate launch / torchrun) the wrapped critic runs once per backward (real and fake in
+        # one batch); the gradient penalty's double backward and the generator step go through the unwrapped
+        # modules, whose gradients still land in the same .grad tensors that DDP all-reduces.
+        g_plain, d_plain = acc.unwrap_model(g), acc.unwrap_model(d)
+        g.requires_grad_(False)
+        d.requires_grad_(True)
+        for real in batch:
+            with torch.no_grad():
+                fake = g_plain(self._z(real.shape[0]))
+            scores = d(torch.cat([real, fake]))
+            d_real, d_fake = scores[: real.shape[0]].mean(), scores[real.shape[0]:].mean()
+            gp = gradient_penalty(d_plain, real, fake)
+            loss_d = d_fake - d_real + self.gp_lambda * gp
+            opt_d.zero_grad(set_to_none=True)
+            acc.backward(loss_d)
+            opt_d.step()
+        g.requires_grad_(True)
+        d.requires_grad_(False)
+        loss_g = -d_plain(g(self._z(self.cfg.batch_size))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        acc.backward(loss_g)
+        opt_g.step()
+        d.requires_grad_(True)
+        return {"loss_d": loss_d.item(), "wdist": (d_real - d_fake).item(), "gp": gp.item(), "loss_g": loss_g.item()}
+
+    @torch.no_grad()
+    def sample_grid(self, step: int) -> Image.Image:
+        g = self.sampling_module("generator")
+        was_training = g.training
+        g.eval()
+        z = z_for_seeds(GRID_SEEDS, self.z_dim).to(self.device)
+        images = to_pil(g(z))
+        g.train(was_training)
+        return grid(images, columns=8)
+
+    def export(self, folder: Path, step: int) -> dict[str, Any]:
+        unwrap = self.accelerator.unwrap_model
+        tensors = {f"generator.{k}": v for k, v in self.sampling_module("generator").state_dict().items()}
+        tensors.update({f"train.generator.{k}": v for k, v in unwrap(self.modules["generator"]).state_dict().items()})
+        tensors.update({f"train.critic.{k}": v for k, v in unwrap(self.modules["critic"]).state_dict().items()})
+        facts = training_facts(self.cfg, step, n_critic=self.n_critic, gp_lambda=self.gp_lambda)
+        config = {**generator_config(self.model_cfg), "critic": {
+            "width": int(self.model_cfg.get("critic_width", self.model_cfg.get("width", 32))),
+            "norm": str(self.model_cfg.get("critic_norm", "none"))}, "training": facts}
+        save_weights(folder, tensors, config)
+        return facts
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"data_rng": self.rng.bit_generator.state}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "data_rng" in state:
+            self.rng.bit_generator.state = state["data_rng"]
