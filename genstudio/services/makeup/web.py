@@ -1,0 +1,74 @@
+"""The makeup page (upload or webcam, face picker, before/after slider) and its face-check endpoint.
+
+POST /makeup/faces takes the photo the user picked and answers at once which faces were found (boxes as
+fractions of the upright photo, largest first) and what may go wrong with each, so the page can offer a
+face picker and show warnings *before* a job is queued. Edits themselves go through the jobs API.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify, request
+
+from ...extensions import limiter
+from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, align_face, face_warnings
+from ...faces.quality import Warning_, confidence_warnings
+from ...imaging import uint8_to_tensor
+from ...uploads import open_upload
+from ...web.service_pages import render_service_page
+from ..base import InputError, ModelMissing, Service
+
+
+def face_report(service: Service, photo: np.ndarray, faces) -> list[dict]:
+    """JSON-able faces with their boxes (fractions of the photo) and warnings (model ones when installed)."""
+    h, w = photo.shape[:2]
+    editor = None
+    if service.is_installed():
+        try:
+            editor = service.generator().editor
+        except ModelMissing:
+            editor = None
+    out = []
+    for i, face in enumerate(faces):
+        crop128 = align_face(face, 128).crop(photo)
+        warnings: list[Warning_] = face_warnings(face, align_face(face, 128), crop128)
+        if editor is not None:
+            x = uint8_to_tensor(align_face(face, editor.size).crop(photo)[None])
+            probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))[0].tolist()
+            warnings += confidence_warnings(dict(zip(editor.attributes, probs, strict=True)))
+        if face.size < MIN_FACE_PX:
+            warnings.insert(0, Warning_("tiny_face", f"This face is too small to edit ({face.size:.0f} px)."))
+        x0, y0, bw, bh = face.box
+        out.append({"index": i, "box": [x0 / w, y0 / h, bw / w, bh / h], "size": round(face.size),
+                    "eyes": face.eyes is not None, "profile": face.profile,
+                    "warnings": [wa.to_dict() for wa in warnings]})
+    return out
+
+
+def make_blueprint(service: Service) -> Blueprint:
+    from . import analyse_upload
+
+    bp = Blueprint(service.name, __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/static")
+
+    @bp.get("/")
+    def page():
+        return render_service_page(service, "makeup/page.html", max_side=MAX_WORK_SIDE)
+
+    @bp.post("/faces")
+    @limiter.limit("60 per minute")
+    def faces():
+        upload = request.files.get("image")
+        if upload is None:
+            return jsonify({"error": "image: an image file is required", "field": "image"}), 422
+        data = upload.read()
+        try:
+            open_upload(data, current_app.config.get("MAX_UPLOAD_PIXELS", 40_000_000))
+            photo, found, notes = analyse_upload(data)
+        except InputError as exc:
+            return jsonify({"error": exc.message, "field": exc.field}), exc.status
+        arr = photo.array
+        return jsonify({"width": arr.shape[1], "height": arr.shape[0], "notes": notes,
+                        "faces": face_report(service, arr, found)})
+
+    return bp

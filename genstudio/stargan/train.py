@@ -1,0 +1,229 @@
+"""StarGAN training task for the shared loop: WGAN-GP + attribute classification + cycle reconstruction.
+
+One loop step is one generator update preceded by ``n_critic`` critic updates (each on its own batch), so
+``steps`` in the config counts generator updates, as the calibration table does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .. import weights
+from ..data.celeba import load_celeba
+from ..imaging import grid, to_pil, uint8_to_tensor
+from ..training.loop import TrainConfig, TrainTask
+from .networks import ATTRIBUTES, HAIR, build
+
+
+def gradient_penalty(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """(‖∇D(x̂)‖₂ − 1)² on random interpolates, one α per example (not per pixel: PyTorch-GAN#5)."""
+    alpha = torch.rand(real.size(0), 1, 1, 1, device=real.device)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    out, _ = d(x_hat)
+    grad = torch.autograd.grad(out.sum(), x_hat, create_graph=True)[0]
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum of per-attribute BCEs, averaged over the batch (as in the paper's code)."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / logits.size(0)
+
+
+def sample_targets(c_org: torch.Tensor, attributes: tuple[str, ...], change_prob: float = 0.4) -> torch.Tensor:
+    """Targets that change a few attribute groups of the source and keep the rest, like a user's request.
+
+    Each group (the hair colour as one group, every other attribute alone) changes with change_prob, and at
+    least one group always changes; a new hair colour is one-hot.
+    """
+    n = c_org.size(0)
+    hair = [i for i, a in enumerate(attributes) if a in HAIR]
+    groups: list[list[int]] = ([hair] if hair else []) + [[i] for i, a in enumerate(attributes) if a not in HAIR]
+    change = torch.rand(n, len(groups)) < change_prob
+    forced = torch.randint(len(groups), (n,))
+    change[torch.arange(n), forced] = True
+    c_trg = c_org.clone()
+    for g, idx in enumerate(groups):
+        rows = change[:, g].nonzero().flatten()
+        if rows.numel() == 0:
+            continue
+        if len(idx) > 1:  # hair: a random colour, one-hot
+            pick = torch.tensor(idx)[torch.randint(len(idx), (rows.numel(),))]
+            c_trg[rows.unsqueeze(1), torch.tensor(idx)] = 0.0
+            c_trg[rows, pick] = 1.0
+        else:
+            c_trg[rows, idx[0]] = 1.0 - c_trg[rows, idx[0]]
+    return c_trg
+
+
+def grid_targets(c_org: torch.Tensor, attributes: tuple[str, ...]) -> list[torch.Tensor]:
+    """One target per edit shown in the grids: each hair colour, then each other attribute flipped."""
+    out = []
+    for a in attributes:
+        i = attributes.index(a)
+        c = c_org.clone()
+        if a in HAIR:
+            for h in HAIR:
+                if h in attributes:
+                    c[:, attributes.index(h)] = 0.0
+            c[:, i] = 1.0
+        else:
+            c[:, i] = 1.0 - c[:, i]
+        out.append(c)
+    return out
+
+
+class StarGanTask(TrainTask):
+    """Config: model {image_size, g_conv_dim, g_repeat_num, d_conv_dim, d_repeat_num, residual},
+    optim {g_lr, d_lr, beta1, beta2, n_critic, decay_from}, data {flip, jitter, limit},
+    extra {lambda_cls, lambda_rec, lambda_gp, change_prob, init_from}."""
+
+    def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
+        super().__init__(cfg, accelerator)
+        m = {"attributes": list(ATTRIBUTES), "image_size": 128, **cfg.model}
+        self.model_cfg = m
+        self.attributes = tuple(m["attributes"])
+        self.size = int(m["image_size"])
+        g, d = build(m)
+        init_from = cfg.extra.get("init_from")
+        if init_from:  # continue from shipped weights (a later session; a checkpoint, if any, still wins)
+            loaded = weights.load(init_from)
+            g.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
+            d.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("D.")})
+        o = cfg.optim
+        betas = (o.get("beta1", 0.5), o.get("beta2", 0.999))
+        g_opt = torch.optim.Adam(g.parameters(), lr=o.get("g_lr", cfg.lr), betas=betas)
+        d_opt = torch.optim.Adam(d.parameters(), lr=o.get("d_lr", cfg.lr), betas=betas)
+        g, d, g_opt, d_opt = accelerator.prepare(g, d, g_opt, d_opt)
+        self.modules = {"G": g, "D": d}
+        self.optimizers = {"G": g_opt, "D": d_opt}
+        decay_from = int(o.get("decay_from", cfg.steps // 2))
+        rule = lambda s: 1.0 if s < decay_from else max(0.0, (cfg.steps - s) / max(1, cfg.steps - decay_from))  # noqa: E731
+        self.rule = rule
+        self.lrs = {"G": o.get("g_lr", cfg.lr), "D": o.get("d_lr", cfg.lr)}
+        self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(opt, rule) for k, opt in self.optimizers.items()}
+        self.ema_modules = ["G"]
+        self.n_critic = int(o.get("n_critic", 5))
+        x = cfg.extra
+        self.l_cls, self.l_rec = x.get("lambda_cls", 1.0), x.get("lambda_rec", 10.0)
+        self.l_gp = x.get("lambda_gp", 10.0)
+        self.change_prob = float(x.get("change_prob", 0.4))
+        data = cfg.data
+        self.flip, self.jitter = bool(data.get("flip", True)), int(data.get("jitter", 0))
+        train = load_celeba(cfg.data_root, self.size, "train", self.attributes, limit=data.get("limit"))
+        self.images = torch.from_numpy(train.images)  # uint8 [N, S, S, 3], kept compact in memory
+        self.labels = torch.from_numpy(train.labels)
+        val = load_celeba(cfg.data_root, self.size, "val", self.attributes, limit=data.get("limit"))
+        pick = torch.linspace(0, len(val.images) - 1, min(8, len(val.images))).long()
+        self.fixed_x = uint8_to_tensor(val.images[pick.numpy()])  # held-out identities: grids stay in runs/
+        self.fixed_c = torch.from_numpy(val.labels[pick.numpy()])
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Runs after the checkpoint is loaded: the config's learning rates and schedule win over the
+        checkpoint's, so that a resumed run can be retuned (e.g. a faster critic) without starting over."""
+        for name, sched in self.schedulers.items():
+            sched.base_lrs = [self.lrs[name] for _ in sched.base_lrs]
+            sched.lr_lambdas = [self.rule for _ in sched.lr_lambdas]
+            for group in sched.optimizer.param_groups:
+                group["lr"] = self.lrs[name] * self.rule(sched.last_epoch)
+
+    # -- data ----------------------------------------------------------------------------------------------
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        if self.flip:
+            flip = torch.rand(x.size(0)) < 0.5
+            x[flip] = x[flip].flip(3)
+        if self.jitter:  # small shifts: photos aligned by Haar eyes are never as exact as CelebA's landmarks
+            j = self.jitter
+            padded = F.pad(x, (j, j, j, j), mode="replicate")
+            dx, dy = torch.randint(0, 2 * j + 1, (2,)).tolist()
+            x = padded[:, :, dy:dy + self.size, dx:dx + self.size]
+        return x
+
+    def _one_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(len(self.images), (self.cfg.batch_size,))
+        x = self._augment(uint8_to_tensor(self.images[idx].numpy()))
+        return x.to(self.device), self.labels[idx].to(self.device)
+
+    def batches(self) -> Iterator[list[tuple[torch.Tensor, torch.Tensor]]]:
+        while True:
+            yield [self._one_batch() for _ in range(self.n_critic)]
+
+    # -- one generator step ----------------------------------------------------------------------------------
+    def train_step(self, batch: list[tuple[torch.Tensor, torch.Tensor]], step: int) -> dict[str, float]:
+        g, d = self.modules["G"], self.modules["D"]
+        g_opt, d_opt = self.optimizers["G"], self.optimizers["D"]
+        acc = self.accelerator
+        logs: dict[str, float] = {}
+        for x, c_org in batch:
+            c_trg = sample_targets(c_org.cpu(), self.attributes, self.change_prob).to(self.device)
+            with torch.no_grad():
+                fake = g(x, c_trg)
+            out_real, cls_real = d(x)
+            out_fake, _ = d(fake)
+            d_adv = out_fake.mean() - out_real.mean()
+            d_cls = classification_loss(cls_real, c_org)
+            gp = gradient_penalty(d, x, fake)
+            d_loss = d_adv + self.l_cls * d_cls + self.l_gp * gp
+            d_opt.zero_grad(set_to_none=True)
+            acc.backward(d_loss)
+            d_opt.step()
+        logs.update(d_adv=d_adv.item(), d_cls=d_cls.item(), gp=gp.item())
+
+        x, c_org = batch[-1]
+        c_trg = sample_targets(c_org.cpu(), self.attributes, self.change_prob).to(self.device)
+        fake = g(x, c_trg)
+        out_fake, cls_fake = d(fake)
+        rec = g(fake, c_org)
+        g_adv = -out_fake.mean()
+        g_cls = classification_loss(cls_fake, c_trg)
+        g_rec = (x - rec).abs().mean()
+        g_loss = g_adv + self.l_cls * g_cls + self.l_rec * g_rec
+        g_opt.zero_grad(set_to_none=True)
+        acc.backward(g_loss)
+        g_opt.step()
+        for s in self.schedulers.values():
+            s.step()
+        with torch.no_grad():  # how often the critic's classifier reads the requested attributes (train-time)
+            hit = ((cls_fake > 0).float() == c_trg).float().mean()
+        logs.update(g_adv=g_adv.item(), g_cls=g_cls.item(), g_rec=g_rec.item(), g_hit=hit.item())
+        return logs
+
+    # -- grids and export ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def edit_grid(self, x: torch.Tensor, c_org: torch.Tensor) -> Image.Image:
+        """Rows: faces; columns: input, then each edit of grid_targets()."""
+        g = self.sampling_module("G").eval()
+        x = x.to(self.device)
+        cols = [x] + [g(x, c.to(self.device)) for c in grid_targets(c_org, self.attributes)]
+        tiles = [im for row in zip(*[to_pil(col) for col in cols], strict=True) for im in row]
+        return grid(tiles, columns=len(cols))
+
+    def sample_grid(self, step: int) -> Image.Image:
+        return self.edit_grid(self.fixed_x, self.fixed_c)
+
+    def export_grid(self, step: int) -> Image.Image:
+        """The committed grid shows photos that ship with packages (astronaut, …), never CelebA."""
+        try:
+            from .card import package_photo_grid
+
+            return package_photo_grid(self.sampling_module("G"), self.sampling_module("D"), self.model_cfg)
+        except Exception as exc:  # never lose an export over the picture; scripts/makeup_card.py redraws it
+            tqdm.write(f"export grid failed ({exc!r}); run scripts/makeup_card.py")
+            return Image.new("RGB", (64, 64), "white")
+
+    def export(self, folder: Path, step: int) -> dict[str, Any]:
+        g = self.sampling_module("G")
+        d = self.accelerator.unwrap_model(self.modules["D"])
+        tensors = {f"G.{k}": v for k, v in g.state_dict().items()}
+        tensors.update({f"D.{k}": v for k, v in d.state_dict().items()})
+        config = {"family": "makeup", "architecture": "stargan", **self.model_cfg, "step": step,
+                  "train_config": self.cfg.as_dict()}
+        weights.save(folder, tensors, config, half=True)
+        return {"step": step}

@@ -1,0 +1,96 @@
+"""A user in Debian's chromium uploads a photo, sees the face found, picks blond hair and gets the
+before/after comparison of the edited photo."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import encode
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_pick_blond_and_compare(browser_page, astronaut, tmp_path):
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(encode(astronaut))
+    page.goto("/makeup/")
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator("#face-summary")).to_have_text("1 face found.")
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    page.select_option("#field-hair", "blond")
+    page.click("#generate")
+    expect(page.locator("#compare")).to_be_visible(timeout=30_000)
+    page.wait_for_function("() => document.getElementById('ba-after').naturalWidth === 512")
+    page.wait_for_function("() => document.getElementById('ba-before').naturalWidth === 512")
+    page.eval_on_selector("#ba-range", "el => { el.value = 20; el.dispatchEvent(new Event('input')); }")
+    pos = page.eval_on_selector("#before-after", "el => el.style.getPropertyValue('--pos')")
+    assert pos == "20%"
+    assert page.get_attribute("#ba-download", "href").endswith("download=1")
+    assert errors == []
+
+
+def test_photo_without_a_face_is_explained(browser_page, tmp_path):
+    from skimage import data
+
+    page = browser_page
+    photo = tmp_path / "coffee.png"
+    photo.write_bytes(encode(data.coffee()))
+    page.goto("/makeup/")
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator('[data-error-for="image"]')).to_contain_text("No face was found", timeout=30_000)
+    page.select_option("#field-hair", "gray")
+    page.click("#generate")
+    expect(page.locator('[data-error-for="image"]')).to_contain_text("No face was found", timeout=30_000)
+    expect(page.locator("#compare")).to_be_hidden()
+
+
+def test_face_picker_with_two_faces(browser_page, astronaut, tmp_path):
+    import cv2
+    import numpy as np
+
+    page = browser_page
+    canvas = np.full((600, 900, 3), 90, np.uint8)
+    canvas[44:556, 20:532] = astronaut
+    canvas[200:456, 600:856] = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)
+    photo = tmp_path / "two.png"
+    photo.write_bytes(encode(canvas))
+    page.goto("/makeup/")
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box")).to_have_count(2, timeout=30_000)
+    assert page.input_value("#field-face") == "0"  # the largest face is picked by default
+    page.click('.face-box[data-index="1"]')
+    expect(page.locator('.face-box[data-index="1"]')).to_have_class("face-box selected")
+    assert page.input_value("#field-face") == "1"
+    page.select_option("#field-makeup", "add")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/jobs/")) as request:
+        page.click("#generate")
+    job = request.value.response().json()  # the job as created: its params are what the page sent
+    assert job["params"]["face"] == 1 and job["params"]["makeup"] == "add" and job["params"]["hair"] == "keep"
+    expect(page.locator("#compare")).to_be_visible(timeout=30_000)
+
+
+def test_webcam_capture_goes_through_the_face_check(browser, live_server):
+    from ..conftest import CHROMIUM, CHROMIUM_ARGS
+
+    fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    cam = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera)
+    try:
+        context = cam.new_context(base_url=live_server, permissions=["camera"])
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto("/makeup/")
+        page.click("#webcam-start")
+        expect(page.locator("#webcam-snap")).to_be_visible()
+        page.wait_for_function("() => document.getElementById('webcam').videoWidth > 0")
+        with page.expect_response(lambda r: r.url.endswith("/makeup/faces")) as response:
+            page.click("#webcam-snap")
+        assert response.value.status == 422  # Chromium's fake camera films a test pattern, not a face
+        expect(page.locator('[data-error-for="image"]')).to_contain_text("No face was found")
+        expect(page.locator("#webcam")).to_be_hidden()  # the camera is closed after the snapshot
+        assert page.get_attribute("#picker-image", "src").startswith("blob:")  # the snapshot is shown
+    finally:
+        cam.close()
