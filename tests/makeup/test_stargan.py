@@ -3,6 +3,7 @@ export and continuation from shipped weights, and the editor's 'change only what
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from genstudio.training.loop import TrainConfig, Trainer, load_task
 
 from .conftest import TINY
 
-DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+DATA_ROOT = Path(os.environ.get("GENSTUDIO_DATA", Path(__file__).resolve().parents[3] / "shared" / "datasets"))
 
 
 def test_shapes_and_residual_identity_at_start():
