@@ -102,18 +102,13 @@ def list_jobs():
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
-    job = jobapi.load_owned_job(job_id, owner())
-    return jobapi.handle_job_errors(
-        lambda: jobapi.answer_job(job, jobapi.wait_cap(job.service, jobapi.parse_wait(request.args.get("wait"))),
-                                  as_json))
+    return jobapi.job_state_response(job_id, owner(), as_json)
 
 
 @bp.post("/jobs/<job_id>/cancel")
 @bp.delete("/jobs/<job_id>")
 def cancel_job(job_id: str):
-    job = jobapi.load_owned_job(job_id, owner())
-    jobapi.cancel(job)
-    return jsonify(as_json(job))
+    return jobapi.cancel_response(job_id, owner(), as_json)
 
 
 @bp.get("/jobs/<job_id>/preview")

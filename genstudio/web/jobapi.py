@@ -129,6 +129,20 @@ def answer_job(job: Job, wait: float, job_json: Callable[[Job], dict[str, Any]],
     return jsonify(body), status
 
 
+def job_state_response(job_id: str, owner: Owner, job_json: Callable[[Job], dict[str, Any]]):
+    """GET a job for the API and the pages alike: 404 unless owned, optional ?wait=seconds for fast services."""
+    job = load_owned_job(job_id, owner)
+    return handle_job_errors(  # a bad ?wait= is a 422 like any other parameter
+        lambda: answer_job(job, wait_cap(job.service, parse_wait(request.args.get("wait"))), job_json))
+
+
+def cancel_response(job_id: str, owner: Owner, job_json: Callable[[Job], dict[str, Any]]):
+    """Cancel an owned job (404 otherwise) and answer its new state."""
+    job = load_owned_job(job_id, owner)
+    cancel(job)
+    return jsonify(job_json(job))
+
+
 def load_owned_job(job_id: str, owner: Owner) -> Job:
     job = db.session.get(Job, job_id)
     if job is None or not owns(job, owner):

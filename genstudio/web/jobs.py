@@ -3,7 +3,7 @@ visitors use. Same shapes as /api/v1/jobs; anonymous jobs belong to the browser 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, request, url_for
 
 from ..db import Image, Job
 from ..extensions import db, limiter
@@ -44,17 +44,12 @@ def create():
 
 @bp.get("/<job_id>")
 def get_job(job_id: str):
-    job = jobapi.load_owned_job(job_id, web_owner())
-    return jobapi.handle_job_errors(
-        lambda: jobapi.answer_job(job, jobapi.wait_cap(job.service, jobapi.parse_wait(request.args.get("wait"))),
-                                  as_json))
+    return jobapi.job_state_response(job_id, web_owner(), as_json)
 
 
 @bp.post("/<job_id>/cancel")
 def cancel(job_id: str):
-    job = jobapi.load_owned_job(job_id, web_owner())
-    jobapi.cancel(job)
-    return jsonify(as_json(job))
+    return jobapi.cancel_response(job_id, web_owner(), as_json)
 
 
 @bp.get("/<job_id>/preview.png")
