@@ -12,7 +12,7 @@ from ..db import Image, Job
 from ..extensions import csrf, db, limiter, studio
 from ..jobs import Owner, make_again
 from . import jobapi
-from .identity import bearer_user, can_view
+from .identity import bearer_user, viewable_image
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -154,28 +154,21 @@ def image_json(image: Image) -> dict:
             "recipe": image.recipe, "job": image.job_id, "created_at": image.created_at.isoformat() + "Z"}
 
 
-def viewable_image(image_id: str) -> Image:
-    image = db.session.get(Image, image_id)
-    if image is None or not can_view(image, owner()):
-        abort(404)
-    return image
-
-
 @bp.get("/images/<image_id>")
 def get_image(image_id: str):
-    return image_response(viewable_image(image_id), request.args.get("download") == "1")
+    return image_response(viewable_image(image_id, owner()), request.args.get("download") == "1")
 
 
 @bp.get("/images/<image_id>/recipe")
 def get_recipe(image_id: str):
-    return jsonify(image_json(viewable_image(image_id)))
+    return jsonify(image_json(viewable_image(image_id, owner())))
 
 
 @bp.post("/images/<image_id>/again")
 @limiter.limit(job_user_limit, key_func=rate_key_user)
 @limiter.limit(job_ip_limit)
 def again(image_id: str):
-    image = viewable_image(image_id)
+    image = viewable_image(image_id, owner())
     wait = jobapi.parse_wait(request.args.get("wait"))
 
     def run():

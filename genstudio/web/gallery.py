@@ -14,7 +14,7 @@ from ..extensions import db, studio
 from .api import image_response
 from .auth import safe_next
 from .forms import ActionForm
-from .identity import can_view, owns, web_owner
+from .identity import owns, viewable_image, web_owner
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
 
@@ -57,16 +57,9 @@ def public():
                            action_form=ActionForm())
 
 
-def viewable(image_id: str) -> Image:
-    image = db.session.get(Image, image_id)
-    if image is None or not can_view(image, web_owner()):
-        abort(404)
-    return image
-
-
 @bp.get("/image/<image_id>")
 def image_page(image_id: str):
-    image = viewable(image_id)
+    image = viewable_image(image_id, web_owner())
     recipe = image.recipe
     if not isinstance(recipe, dict):
         raise ValueError(f"image {image.id} has a corrupt recipe")
@@ -82,7 +75,7 @@ def image_page(image_id: str):
 
 @bp.get("/image/<image_id>.png")
 def image_file(image_id: str):
-    return image_response(viewable(image_id), request.args.get("download") == "1")
+    return image_response(viewable_image(image_id, web_owner()), request.args.get("download") == "1")
 
 
 def owned(image_id: str) -> Image:

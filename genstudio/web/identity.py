@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, session
+from flask import Flask, abort, g, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..db import ApiToken, User, utcnow
+from ..db import ApiToken, Image, User, utcnow
 from ..extensions import db, login_manager
 from ..jobs import Owner
 
@@ -69,3 +69,11 @@ def owns(row, owner: Owner) -> bool:
 
 def can_view(image, owner: Owner) -> bool:
     return bool(image.public) or owns(image, owner)
+
+
+def viewable_image(image_id: str, owner: Owner) -> Image:
+    """The image if this owner may see it; 404 otherwise (never 403: private ids do not leak)."""
+    image = db.session.get(Image, image_id)
+    if image is None or not can_view(image, owner):
+        abort(404)
+    return image
