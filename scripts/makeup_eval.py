@@ -9,6 +9,8 @@ reads the result. Printed per edit, as a markdown table for the model card:
 
 - success: share of edited faces the classifier reads as having the requested attribute, next to the share
   before the edit (its false-positive rate on the same faces);
+- judge ceiling: share of *all real* held-out faces that have the requested attribute (CelebA's labels) which the
+  classifier reads as having it — what a perfect edit could expect from this judge;
 - unrequested: mean share of faces whose other model attributes flipped in the classifier's reading;
 - pixels: mean absolute change (0-255) over the crop, and pixels outside the mask that changed (must be 0).
 
@@ -101,6 +103,9 @@ def main() -> None:
     model_attrs = list(editor.attributes)
     labels = {a: truth[:, ALL.index(a)] for a in model_attrs}
     before = read(classifier, crops, model_attrs)
+    # the judge on every real held-out face, for its ceiling: how often it agrees with CelebA's own labels
+    everyone = read(classifier, val.images, model_attrs)
+    everyone_truth = {a: val.labels[:, ALL.index(a)] for a in model_attrs}
     rows, grid_cols = [], [crops[:8]]
     edits = [(label, attr, value, request, "gan") for label, attr, value, request in EDITS]
     edits += [(label + " (recolour)", attr, value, request, "recolor") for label, attr, value, request in EDITS
@@ -115,10 +120,13 @@ def main() -> None:
         after = read(classifier, edited, model_attrs)
         hit = (lambda p: p > 0.5) if value == 1.0 else (lambda p: p < 0.5)  # noqa: E731
         others = [a for a in model_attrs if a != attr and not (attr in HAIR and a in HAIR)]
+        truly = np.nonzero(everyone_truth[attr] == value)[0]  # real faces already in the requested state
+        ceiling = float(np.mean(hit(everyone[attr][truly]))) if len(truly) else float("nan")
         flips = np.mean([np.mean((after[a] > 0.5) != (before[a][idx] > 0.5)) for a in others])
         rows.append({
             "edit": label, "method": method, "faces": int(len(idx)),
             "success_before": float(np.mean(hit(before[attr][idx]))), "success_after": float(np.mean(hit(after[attr]))),
+            "judge_ceiling": ceiling, "judge_faces": int(len(truly)),
             "unrequested_flips": float(flips),
             "mean_abs_change": float(np.abs(edited.astype(np.int16) - crops[idx].astype(np.int16)).mean()),
             "outside_mask_changed_pixels": outside,
@@ -133,11 +141,13 @@ def main() -> None:
               "service_hair_method": HAIR_METHOD,
               "edits": rows}
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    print("| edit | faces | success before → after | unrequested flips | mean abs change | changed outside mask |")
-    print("|---|---|---|---|---|---|")
+    print("| edit | faces | success before → after | judge ceiling | unrequested flips | mean abs change | "
+          "changed outside mask |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['edit']} | {r['faces']} | {r['success_before']:.0%} → **{r['success_after']:.0%}** | "
-              f"{r['unrequested_flips']:.1%} | {r['mean_abs_change']:.1f} | {r['outside_mask_changed_pixels']} |")
+              f"{r['judge_ceiling']:.0%} | {r['unrequested_flips']:.1%} | {r['mean_abs_change']:.1f} | "
+              f"{r['outside_mask_changed_pixels']} |")
     print(f"\nheld-out grid (CelebA, do not commit): {out / 'heldout_grid.png'}")
 
 

@@ -63,11 +63,12 @@ def arithmetic_probabilities(generator, classifier, plus: list[int], minus: list
         return torch.sigmoid(classifier(generator(result[None])))[0]
 
 
-def best_glasses_demo(generator, classifier, seeds: list[int], logits: torch.Tensor, pool: int = 8,
-                      trials: int = 400) -> dict:
+def best_glasses_demo(generator, classifier, seeds: list[int], logits: torch.Tensor, pool: int = 10,
+                      trials: int = 400, sizes: tuple[int, ...] = (3, 4)) -> dict:
     """The glasses demo: the three most confident faces per group, and, when their result does not show
-    glasses, the best of `trials` random triples drawn from each group's top `pool` (judged by the
-    classifier on the result). Both the selection rule and the verdict are recorded in the card."""
+    glasses, the best of `trials` random groups of 3 or 4 faces (the service takes at most 8 + faces) drawn
+    from each group's top `pool` (judged by the classifier on the result). Both the selection rule and the
+    verdict are recorded in the card."""
     base = find_glasses_demo(seeds, logits, classifier.attributes, per_group=pool)
     g_idx, m_idx = classifier.index("Eyeglasses"), classifier.index("Male")
     pick = {k: base[k][:3] for k in ("man_with_glasses", "man_without_glasses", "woman_without_glasses")}
@@ -77,15 +78,16 @@ def best_glasses_demo(generator, classifier, seeds: list[int], logits: torch.Ten
     if probs[g_idx] < 0.5:
         rng = torch.Generator().manual_seed(0)
         best = (float(probs[g_idx]), pick, probs)
-        for _ in range(trials):
-            cand = {k: [base[k][int(i)] for i in torch.randperm(pool, generator=rng)[:3]] for k in pick}
+        for trial in range(trials):
+            size = sizes[trial % len(sizes)]
+            cand = {k: [base[k][int(i)] for i in torch.randperm(pool, generator=rng)[:size]] for k in pick}
             plus = cand["man_with_glasses"] + cand["woman_without_glasses"]
             p = arithmetic_probabilities(generator, classifier, plus, cand["man_without_glasses"])
             if float(p[g_idx]) > best[0]:
                 best = (float(p[g_idx]), cand, p)
         _, pick, probs = best
-        selection = (f"the best of {trials} random triples from each group's {pool} most confident faces, "
-                     "judged by the classifier's Eyeglasses score on the result")
+        selection = (f"the best of {trials} random groups of {' or '.join(map(str, sizes))} faces from each "
+                     f"group's {pool} most confident, judged by the classifier's Eyeglasses score on the result")
     return {**pick, "plus": pick["man_with_glasses"] + pick["woman_without_glasses"],
             "minus": pick["man_without_glasses"], "selection": selection,
             "result_probabilities": {"Eyeglasses": round(float(probs[g_idx]), 3),
