@@ -89,11 +89,12 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 
 ## Training
 - config: `configs/makeup-cpu.yaml` — {size} px, batch {batch}, Adam lr {lr} (β 0.5, 0.999), n_critic {n_critic}
-- steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min, in two runs: steps
-  0–642 with the critic's lr equal to the generator's (2e-4), then resumed with a faster critic (4e-4, TTUR:
-  colour-blotch artefacts had appeared) and linear lr decay from step 1200; stopped by `--max-minutes` at {step}
-- hardware: {hardware}, one torch thread, `nice 10`, sharing 2 cores with two other trainings and test runs
-  (≈2–4 s per generator step instead of ≈1.6 s alone)
+- steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min over three runs:
+  steps 0–642 with the critic's lr equal to the generator's (2e-4); then a faster critic (4e-4, TTUR:
+  colour-blotch artefacts had appeared) with linear lr decay from step 1200 of 2000, stopped at 1937; then
+  (session 2) resumed from that checkpoint with 10,000 steps configured and the decay moved to step 7000
+- hardware: {hardware}, one torch thread; sessions 1 and 2 shared the 2 cores with other trainings
+  (≈2–4 s per generator step in session 1, less in session 2)
 - last losses (mean of the last 10 logs): {losses}
 - reproduce: `genstudio train makeup --config configs/makeup-cpu.yaml --threads 1`
   (resumes from `runs/{name}/checkpoint.pt`; `--max-minutes` to stop with a checkpoint)

@@ -68,8 +68,9 @@ def generator_card(name: str, directions_name: str) -> None:
         plus, minus = demo["plus"], demo["minus"]
         faces = gen.render(gen.z(plus + minus, 0.8))
         result = gen.render(gen.arithmetic_z(plus, minus, 0.8))[0]
-        groups = [grid(faces[0:3], columns=3, pad=1), grid(faces[6:9], columns=3, pad=1),
-                  grid(faces[3:6], columns=3, pad=1)]
+        k = len(minus)  # plus = k men with glasses + k women, minus = k men
+        groups = [grid(faces[0:k], columns=k, pad=1), grid(faces[2 * k:3 * k], columns=k, pad=1),
+                  grid(faces[k:2 * k], columns=k, pad=1)]
         w, h = groups[0].size
         sheet = Image.new("RGB", (3 * w + res * 3 + 120, h + 24), "white")
         draw = ImageDraw.Draw(sheet)
@@ -87,6 +88,19 @@ def generator_card(name: str, directions_name: str) -> None:
                      f"found automatically by the attribute classifier. Classifier on the result: "
                      f"Eyeglasses {probs['Eyeglasses']:.2f}, Male {probs['Male']:.2f}.")
     minutes = t.get("wall_time_s", 0) / 60
+    oversample = cfg.get("data", {}).get("oversample") or {}
+    data_text = (f"; faces with {', '.join(oversample)} drawn {', '.join(f'{v:g}x' for v in oversample.values())} as "
+                 "often as the rest (rare modes are the first a short GAN run drops; the explorer's glasses "
+                 "direction and demo need them)" if oversample else "")
+    glasses_p = (directions.demo("glasses").get("result_probabilities", {}).get("Eyeglasses", 0.0)
+                 if directions is not None else 0.0)
+    glasses_note = (
+        ["- The glasses arithmetic demo's result is read as wearing glasses by the classifier "
+         f"({glasses_p:.2f}); at {res} px the frames are a few dark pixels, so look closely."]
+        if glasses_p >= 0.5 else
+        ["- Glasses are rare in CelebA (6%) and this generator seldom draws clear frames, so the glasses",
+         "  arithmetic demo is weak: see the classifier's verdict on its result above (below 0.5 means the",
+         "  classifier does not see glasses; the result shows a darker eye region at best)."])
     lines = [
         f"# {name} — WGAN-GP face generator ({res} px)",
         "",
@@ -107,8 +121,8 @@ def generator_card(name: str, directions_name: str) -> None:
         "",
         "## Data",
         "CelebA subset (`../shared/datasets/celeba`, 15,123 aligned faces, all of them: a generator has no",
-        f"validation split), resized to {res} px, random horizontal flips. CelebA is for non-commercial research",
-        "only; this generator is a research artefact.",
+        f"validation split), resized to {res} px, random horizontal flips{data_text}. CelebA is for",
+        "non-commercial research only; this generator is a research artefact.",
         "",
         "## Training",
         f"- steps (generator updates): {t.get('steps')}; wall time {minutes:.0f} min; hardware: {t.get('hardware')}",
@@ -133,15 +147,13 @@ def generator_card(name: str, directions_name: str) -> None:
         "Attribute sliders: see `weights/person-directions/README.md`.",
         "",
         "## Honest quality notes",
-        f"- Trained for about {minutes:.0f} minutes on a CPU core shared with three other trainings — a few",
-        "  thousand generator steps, where the original trained 20 hours and the paper 200k steps. Faces are",
+        f"- Trained for about {minutes:.0f} minutes on one core of a 2-core CPU (shared with other trainings) —",
+        f"  {t.get('steps')} generator steps, where the original trained 20 hours and the paper 200k. Faces are",
         f"  small ({res} px), soft and often malformed (asymmetric eyes, smeared backgrounds); the grid reads as",
         "  faces from a distance, not as photos.",
         "- Lower truncation (0.5–0.8) gives cleaner, more typical faces at the cost of variety.",
         "- Transposed convolutions leave a faint checkerboard texture, visible when faces are enlarged.",
-        "- Glasses are rare in CelebA (6%) and this generator seldom draws clear frames, so the glasses",
-        "  arithmetic demo is weak: see the classifier's verdict on its result above (below 0.5 means the",
-        "  classifier does not see glasses; the result shows a darker eye region at best).",
+        *glasses_note,
         "- Biases of CelebA (mostly young, light-skinned celebrities) are reproduced, likely amplified.",
     ]
     (folder / "README.md").write_text("\n".join(lines) + "\n")

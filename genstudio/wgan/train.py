@@ -43,6 +43,20 @@ def generator_config(model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sampling_weights(labels: np.ndarray, attributes: tuple[str, ...], oversample: dict[str, float]) -> np.ndarray:
+    """Per-image sampling probabilities: an image with attribute A is drawn oversample[A] times as often.
+
+    Why: a GAN trained for a few thousand steps drops rare modes first; CelebA has glasses on 6 % of faces and
+    an early generator draws them on under 1 %, too few for the explorer's glasses direction and arithmetic.
+    """
+    w = np.ones(len(labels))
+    for name, factor in oversample.items():
+        if name not in attributes:
+            raise ValueError(f"oversample: unknown attribute {name!r}")
+        w *= np.where(labels[:, attributes.index(name)] > 0.5, float(factor), 1.0)
+    return w / w.sum()
+
+
 class WganTask(TrainTask):
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
@@ -67,6 +81,7 @@ class WganTask(TrainTask):
         data = load_celeba(cfg.data_root, size=int(self.model_cfg.get("resolution", 64)),
                            split=str(cfg.data.get("split", "all")), limit=cfg.data.get("limit"))
         self.images = data.images
+        self.weights = sampling_weights(data.labels, data.attributes, cfg.data.get("oversample") or {})
         self.rng = np.random.default_rng(cfg.seed + accelerator.process_index)
 
     def _init_from(self, name: str, g: Generator, d: Critic) -> None:
@@ -83,7 +98,7 @@ class WganTask(TrainTask):
     def batches(self) -> Iterator[torch.Tensor]:
         per_step = self.n_critic * self.cfg.batch_size
         while True:
-            idx = self.rng.integers(0, len(self.images), per_step)
+            idx = self.rng.choice(len(self.images), per_step, p=self.weights)
             arr = self.images[idx]
             if self.flip:
                 flip = self.rng.random(per_step) < 0.5

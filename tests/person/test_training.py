@@ -101,3 +101,17 @@ def test_latent_map_trains_and_ships_points(fake_data):
     x0, x1, y0, y1 = lm.points["extent"]
     assert x0 < min(lm.points["x"]) and max(lm.points["y"]) < y1
     assert lm.model.decode(torch.zeros(1, 2)).shape == (1, 3, 32, 32)
+
+
+def test_oversampling_draws_faces_with_the_attribute_that_much_more_often():
+    from genstudio.wgan.train import sampling_weights
+
+    labels = np.zeros((1000, 2), np.float32)
+    labels[:50, 0] = 1  # 5 % wear glasses
+    p = sampling_weights(labels, ("Eyeglasses", "Male"), {"Eyeglasses": 4.0})
+    assert p.sum() == pytest.approx(1.0)
+    assert p[0] == pytest.approx(4 * p[-1])
+    assert p[:50].sum() == pytest.approx(200 / 1150)  # 5 % of faces, drawn ~17 % of the time
+    assert np.allclose(sampling_weights(labels, ("Eyeglasses", "Male"), {}), 1 / 1000)
+    with pytest.raises(ValueError, match="Wearing_Monocle"):
+        sampling_weights(labels, ("Eyeglasses", "Male"), {"Wearing_Monocle": 2.0})
