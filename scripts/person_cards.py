@@ -85,18 +85,20 @@ def generator_card(name: str, directions_name: str) -> None:
         probs = {"Eyeglasses": float("nan"), "Male": float("nan"), **demo.get("result_probabilities", {})}
         demo_text = (f"`arithmetic.png`: seeds {demo['man_with_glasses']} (man with glasses) − "
                      f"{demo['man_without_glasses']} (man) + {demo['woman_without_glasses']} (woman), "
-                     f"found automatically by the attribute classifier. Classifier on the result: "
-                     f"Eyeglasses {probs['Eyeglasses']:.2f}, Male {probs['Male']:.2f}.")
+                     f"found automatically by the attribute classifier ({demo.get('selection', 'most confident')}). "
+                     f"Classifier on the result: Eyeglasses {probs['Eyeglasses']:.2f}, Male {probs['Male']:.2f}.")
     minutes = t.get("wall_time_s", 0) / 60
     oversample = cfg.get("data", {}).get("oversample") or {}
     data_text = (f"; faces with {', '.join(oversample)} drawn {', '.join(f'{v:g}x' for v in oversample.values())} as "
-                 "often as the rest (rare modes are the first a short GAN run drops; the explorer's glasses "
-                 "direction and demo need them)" if oversample else "")
+                 "often as the rest, turned on part-way through training (see the config; rare modes are the first "
+                 "a short GAN run drops; the explorer's glasses direction and demo need them)" if oversample else "")
     glasses_p = (directions.demo("glasses").get("result_probabilities", {}).get("Eyeglasses", 0.0)
                  if directions is not None else 0.0)
     glasses_note = (
         ["- The glasses arithmetic demo's result is read as wearing glasses by the classifier "
-         f"({glasses_p:.2f}); at {res} px the frames are a few dark pixels, so look closely."]
+         f"({glasses_p:.2f}). At {res} px glasses are a dark band over the eyes, closer to sunglasses than",
+         "  to thin frames. The demo's faces were picked by a search over groups of confident faces (see",
+         "  above): arithmetic on other groups of glasses-wearing men often loses the glasses."]
         if glasses_p >= 0.5 else
         ["- Glasses are rare in CelebA (6%) and this generator seldom draws clear frames, so the glasses",
          "  arithmetic demo is weak: see the classifier's verdict on its result above (below 0.5 means the",
