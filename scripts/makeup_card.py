@@ -92,7 +92,7 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 - steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min over three runs:
   steps 0–642 with the critic's lr equal to the generator's (2e-4); then a faster critic (4e-4, TTUR:
   colour-blotch artefacts had appeared) with linear lr decay from step 1200 of 2000, stopped at 1937; then
-  (session 2) resumed from that checkpoint with 10,000 steps configured and the decay moved to step 7000
+  (session 2) resumed from that checkpoint with 5,200 steps configured and the decay moved to step 3800
 - hardware: {hardware}, one torch thread; sessions 1 and 2 shared the 2 cores with other trainings
   (≈2–4 s per generator step in session 1, less in session 2)
 - last losses (mean of the last 10 logs): {losses}
