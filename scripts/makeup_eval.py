@@ -102,10 +102,11 @@ def main() -> None:
 
     model_attrs = list(editor.attributes)
     labels = {a: truth[:, ALL.index(a)] for a in model_attrs}
-    before = read(classifier, crops, model_attrs)
-    # the judge on every real held-out face, for its ceiling: how often it agrees with CelebA's own labels
+    # the judge on every real held-out face: the picked faces' "before", and its ceiling (how often it agrees
+    # with CelebA's own labels)
     everyone = read(classifier, val.images, model_attrs)
     everyone_truth = {a: val.labels[:, ALL.index(a)] for a in model_attrs}
+    before = {a: p[pick] for a, p in everyone.items()}
     rows, grid_cols = [], [crops[:8]]
     edits = [(label, attr, value, request, "gan") for label, attr, value, request in EDITS]
     edits += [(label + " (recolour)", attr, value, request, "recolor") for label, attr, value, request in EDITS

@@ -63,6 +63,7 @@ def generator_card(name: str, directions_name: str) -> None:
     trunc_rows = [grid(gen.render(gen.z(list(range(8)), psi)), columns=8, pad=1) for psi in (0.5, 0.8, 1.0, 1.2)]
     big(grid(trunc_rows, columns=1, pad=2), 2).save(folder / "truncation.png")
     demo_text = "Attribute directions not fitted yet."
+    glasses_p = 0.0  # the classifier's Eyeglasses reading of the demo's result
     if directions is not None and directions.demo("glasses").get("plus"):
         demo = directions.demo("glasses")
         plus, minus = demo["plus"], demo["minus"]
@@ -87,13 +88,12 @@ def generator_card(name: str, directions_name: str) -> None:
                      f"{demo['man_without_glasses']} (man) + {demo['woman_without_glasses']} (woman), "
                      f"found automatically by the attribute classifier ({demo.get('selection', 'most confident')}). "
                      f"Classifier on the result: Eyeglasses {probs['Eyeglasses']:.2f}, Male {probs['Male']:.2f}.")
+        glasses_p = probs["Eyeglasses"]
     minutes = t.get("wall_time_s", 0) / 60
     oversample = cfg.get("data", {}).get("oversample") or {}
     data_text = (f"; faces with {', '.join(oversample)} drawn {', '.join(f'{v:g}x' for v in oversample.values())} as "
                  "often as the rest, turned on part-way through training (see the config; rare modes are the first "
                  "a short GAN run drops; the explorer's glasses direction and demo need them)" if oversample else "")
-    glasses_p = (directions.demo("glasses").get("result_probabilities", {}).get("Eyeglasses", 0.0)
-                 if directions is not None else 0.0)
     glasses_note = (
         ["- The glasses arithmetic demo's result is read as wearing glasses by the classifier "
          f"({glasses_p:.2f}). At {res} px glasses are a dark band over the eyes, closer to sunglasses than",
