@@ -31,7 +31,7 @@ from PIL import Image
 from genstudio.data.celeba import load_celeba
 from genstudio.faces.align import Alignment, paste_change
 from genstudio.imaging import grid, uint8_to_tensor
-from genstudio.services.makeup.pipeline import HAIR_CHOICES, HAIR_METHOD, crop_change
+from genstudio.services.makeup.pipeline import HAIR_CHOICES, HAIR_ROUTE, crop_change
 from genstudio.stargan.editor import Request, StarGanEditor
 from genstudio.stargan.networks import HAIR
 
@@ -109,8 +109,9 @@ def main() -> None:
     before = {a: p[pick] for a, p in everyone.items()}
     rows, grid_cols = [], [crops[:8]]
     edits = [(label, attr, value, request, "gan") for label, attr, value, request in EDITS]
-    edits += [(label + " (recolour)", attr, value, request, "recolor") for label, attr, value, request in EDITS
-              if request.hair]
+    for suffix, method in ((" (masked)", "masked"), (" (recolour)", "recolor")):
+        edits += [(label + suffix, attr, value, request, method) for label, attr, value, request in EDITS
+                  if request.hair]
     for label, attr, value, request, method in edits:
         # faces that do not have the requested attribute (CelebA's own labels)
         eligible = labels[attr] != value
@@ -139,7 +140,7 @@ def main() -> None:
     grid(tiles, columns=len(grid_cols)).save(out / "heldout_grid.png")
     result = {"model": args.model, "checkpoint": editor.checkpoint, "classifier": args.classifier,
               "classifier_checkpoint": getattr(classifier, "checkpoint", ""), "heldout_faces": int(len(crops)),
-              "service_hair_method": HAIR_METHOD,
+              "service_hair_route": HAIR_ROUTE,
               "edits": rows}
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     print("| edit | faces | success before → after | judge ceiling | unrequested flips | mean abs change | "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from genstudio.faces import align_face, detect_faces
 from genstudio.faces.recolor import HAIR_LAB, hair_mask, recolor_change
@@ -31,3 +32,30 @@ def test_recolour_moves_hair_to_the_target_and_leaves_the_rest(astronaut):
         assert np.abs(np.median(lab_after, 0) - target).sum() < 0.5 * np.abs(np.median(lab_before, 0) - target).sum()
         assert np.abs(change[mask < 1e-3]).max() < 1.0  # nothing happens where the mask is zero
     assert np.abs(recolor_change(crop, mask, "Blond_Hair", strength=0.0)).max() < 1.0
+
+
+def test_hair_routes_keep_the_face_out_of_a_hair_edit(astronaut, tiny_weights, monkeypatch):
+    """"masked" and "recolor" change hair only; "gan" lets the generator's change reach the face too."""
+    import torch
+
+    from genstudio.imaging import uint8_to_tensor
+    from genstudio.services.makeup.pipeline import crop_change, hair_method_for
+    from genstudio.stargan.editor import Request, StarGanEditor
+
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
+    editor = StarGanEditor.from_weights("makeup-stargan48")
+    alignment = align_face(detect_faces(astronaut)[0], 128)
+    crop = alignment.crop(astronaut)
+    x = uint8_to_tensor(alignment.crop(astronaut, editor.size)[None])
+    c_src = torch.zeros(1, len(editor.attributes))
+    face = (slice(70, 100), slice(50, 78))  # cheeks, nose and mouth
+    request = Request(hair="Blond_Hair")
+    changes = {m: crop_change(editor, crop, x, c_src, request, 1.0, m) for m in ("gan", "masked", "recolor")}
+    assert np.abs(changes["gan"][face]).mean() > 1.0
+    for method in ("masked", "recolor"):
+        assert np.abs(changes[method][face]).max() < 0.5 * np.abs(changes["gan"][face]).max()
+        assert np.abs(changes[method][15:35, 40:88]).mean() > 0.5  # the top of the head does change
+    assert hair_method_for(Request(hair="Gray_Hair"), {"Gray_Hair": "masked"}) == "masked"
+    assert hair_method_for(Request(set={"Young": 0.0})) is None
+    with pytest.raises(ValueError, match="hair_method"):
+        crop_change(editor, crop, x, c_src, request, 1.0, "paint")

@@ -82,7 +82,8 @@ def test_tiny_training_run_exports_and_continues(tmp_path, monkeypatch):
     model = {k: v for k, v in TINY.items() if k != "attributes"}
     cfg = TrainConfig(family="makeup", name="makeup-tiny", steps=2, batch_size=4, data_root=str(DATA_ROOT),
                       run_dir=str(tmp_path / "run"), checkpoint_every=1, sample_every=1, log_every=1,
-                      model=model, data={"limit": 24, "jitter": 1}, optim={"n_critic": 2})
+                      model=model, data={"limit": 24, "jitter": 1}, optim={"n_critic": 2},
+                      extra={"lambda_adv": 4.0})
     trainer = Trainer(load_task("makeup"), cfg)
     assert trainer.train() == 2
     folder = tmp_path / "weights" / "makeup-tiny"

@@ -17,7 +17,7 @@ from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, Face, load_photo
 from ...stargan.editor import INSTALL_HINT, StarGanEditor
 from ...weights import is_installed
 from ..base import Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
-from .pipeline import HAIR_METHOD, edit_face, find_faces, request_from_params
+from .pipeline import edit_face, find_faces, hair_method_for, request_from_params
 
 DEFAULT_MODEL = "makeup-stargan48"
 CLASSIFIER_MODEL = "face-attributes"
@@ -49,13 +49,14 @@ class MakeupGenerator(Generator):
         faces = [Face.from_dict(d) for d in inputs["faces"]]
         index = int(inputs.get("face", 0))
         progress(0.2, None)
-        edit = edit_face(self.editor, photo, faces[index], request_from_params(params), params["strength"])
+        request = request_from_params(params)
+        edit = edit_face(self.editor, photo, faces[index], request, params["strength"])
         progress(0.9, None)
         extra = {
             "face": index, "faces": len(faces), "face_box": list(faces[index].box),
             "warnings": [w.code for w in edit.warnings] + list(inputs.get("notes", [])),
             "source_attributes": edit.source, "target": edit.target,
-            "hair_method": HAIR_METHOD if params.get("hair", "keep") != "keep" else None,
+            "hair_method": hair_method_for(request),
         }
         return [Output(Image.fromarray(edit.image), extra)]
 

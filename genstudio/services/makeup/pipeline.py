@@ -21,7 +21,11 @@ from ...imaging import uint8_to_tensor
 from ...stargan.editor import Request, StarGanEditor
 
 HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Hair", "gray": "Gray_Hair"}
-HAIR_METHOD = "recolor"  # "gan" or "recolor": chosen by measured edit success (see the model card)
+HAIR_METHODS = ("gan", "masked", "recolor")
+# How each hair colour is made, chosen per colour by measured edit success (scripts/makeup_eval.py, model card)
+HAIR_ROUTE: dict[str, str] = {
+    "Black_Hair": "recolor", "Blond_Hair": "recolor", "Brown_Hair": "recolor", "Gray_Hair": "recolor",
+}
 WORK_SIDE = 512  # the crop side at which changes are computed before the final upsampling to the photo
 
 
@@ -55,39 +59,52 @@ def crop_tensor(photo: np.ndarray, face: Face, size: int) -> tuple[torch.Tensor,
     return uint8_to_tensor(small[None]), crop128, alignment
 
 
+def hair_method_for(request: Request, route: dict[str, str] | None = None) -> str | None:
+    """The hair route for a request (None when the hair colour is kept)."""
+    return None if request.hair is None else (route or HAIR_ROUTE).get(request.hair, "recolor")
+
+
 def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src: torch.Tensor, request: Request,
-                strength: float, hair_method: str = HAIR_METHOD) -> np.ndarray:
+                strength: float, hair_method: str | None = None) -> np.ndarray:
     """The change (float, 0..255 units) to add to an aligned crop of any size.
 
     "gan": the generator's change for the whole request, upsampled from the model's resolution.
-    "recolor": hair by full-resolution recolouring inside a soft hair mask (which the generator's own hair
-    change sharpens), every other requested attribute by the generator's change.
+    "masked": the generator's hair change, but only inside a soft hair mask (no colour spill onto the face).
+    "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
+    With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
+    mask is sharpened by where the generator's own hair edit acts. None: the route of HAIR_ROUTE.
     """
+    hair_method = hair_method or hair_method_for(request)
+    if hair_method is not None and hair_method not in HAIR_METHODS:
+        raise ValueError(f"hair_method must be one of {HAIR_METHODS}")
     side = crop.shape[0]
 
     def up(delta: torch.Tensor) -> np.ndarray:
         arr = delta[0].permute(1, 2, 0).numpy() * 127.5
         return cv2.resize(arr, (side, side), interpolation=cv2.INTER_CUBIC)
 
-    if hair_method != "recolor" or request.hair is None:
+    if hair_method == "gan" or request.hair is None:
         return up(editor.change(x, c_src, editor.target_labels(c_src, request))) * float(strength)
     out = np.zeros((side, side, 3), np.float32)
     if request.set:
         out += up(editor.change(x, c_src, editor.target_labels(c_src, Request(set=request.set)))) * float(strength)
-    hair_only = editor.target_labels(c_src, Request(hair=request.hair))
-    mask = hair_mask(crop, up(editor.change(x, c_src, hair_only)))
+    hair_change = up(editor.change(x, c_src, editor.target_labels(c_src, Request(hair=request.hair))))
+    mask = hair_mask(crop, hair_change)
+    if hair_method == "masked":
+        return out + hair_change * mask[..., None] * float(strength)
     return out + recolor_change(crop, mask, request.hair, float(strength))
 
 
 def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Request, strength: float,
-              hair_method: str = HAIR_METHOD) -> FaceEdit:
-    """Edit one face of an RGB uint8 photo."""
+              hair_method: str | None = None) -> FaceEdit:
+    """Edit one face of an RGB uint8 photo (hair_method None: the colour's route in HAIR_ROUTE)."""
+    hair_method = hair_method or hair_method_for(request)
     x, crop128, alignment = crop_tensor(photo, face, editor.size)
     probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))
     c_src = editor.source_labels(probs)
     c_trg = editor.target_labels(c_src, request)
     work = int(min(max(native_side_from(alignment), editor.size), WORK_SIDE))
-    crop = alignment.crop(photo, work) if hair_method == "recolor" and request.hair else np.zeros((work, work, 3))
+    crop = alignment.crop(photo, work) if hair_method in ("masked", "recolor") else np.zeros((work, work, 3))
     change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method)
     edited, mask = paste_change(photo, alignment, change)
     source = {a: round(float(p), 4) for a, p in zip(editor.attributes, probs[0].tolist(), strict=True)}
