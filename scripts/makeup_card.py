@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from genstudio.services.makeup.pipeline import HAIR_ROUTE
 from genstudio.stargan.card import package_photo_grid
 from genstudio.stargan.editor import StarGanEditor
 from genstudio.weights import is_installed, model_dir
@@ -67,7 +68,7 @@ unusual lighting) — the service warns in those cases.
 ![edits on scikit-image's astronaut](samples.png)
 
 `samples.png`: top row — the service's full pipeline on scikit-image's `astronaut` photo (detect, align,
-edit, paste back at full resolution; hair colours by the recolour route, see the notes), cropped around the
+edit, paste back at full resolution; hair colours by each colour's route: {routes}), cropped around the
 face; bottom row — the raw {size} px generator output for the same edits. Each column is one edit with the
 other attributes kept as read from the face.
 
@@ -75,9 +76,13 @@ other attributes kept as read from the face.
 StarGAN (Choi et al. 2018): generator with 2 down-samplings, {g_repeat} residual blocks and 2 up-samplings
 (nearest + conv), width {g_dim}, conditioned on the 7-attribute target vector tiled over the image; PatchGAN
 critic (width {d_dim}, {d_repeat} stride-2 layers) with an auxiliary attribute classifier. Losses: WGAN-GP
-(λ_gp 10), attribute classification (λ_cls 1), cycle reconstruction (λ_rec 10). Two departures from the paper
-for short CPU runs: a **residual output** `tanh(atanh(x) + h)` with the last layer zero-initialised (the
-generator starts as the identity and only learns the change), and instance norm without running statistics.
+(λ_gp 10), attribute classification (λ_cls 1), cycle reconstruction (λ_rec 10), and the generator's adversarial
+term weighted by λ_adv {l_adv}: the gradient penalty holds the critic's *sum* over its {patches}×{patches} patch map
+to unit gradient while the loss averages the patches, so at this size realism reached the generator ~10× weaker
+than the (unpenalised) classifier and it painted colour blotches that fool the classifier; the paper's 128 px
+(2×2 patches) has a 4× ratio. Two departures from the paper for short CPU runs: a **residual output**
+`tanh(atanh(x) + h)` with the last layer zero-initialised (the generator starts as the identity and only
+learns the change), and instance norm without running statistics.
 The file holds the EMA generator (`G.*`, decay {ema}) and the critic (`D.*`: needed to continue training, and
 used at inference to read the face's current attributes when the `face-attributes` classifier — the more
 accurate reader, used by default — is not installed). fp16, {mb:.1f} MB.
@@ -92,9 +97,11 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 - steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min over three runs:
   steps 0–642 with the critic's lr equal to the generator's (2e-4); then a faster critic (4e-4, TTUR:
   colour-blotch artefacts had appeared) with linear lr decay from step 1200 of 2000, stopped at 1937; then
-  (session 2) resumed from that checkpoint with 5,200 steps configured and the decay moved to step 3800
-- hardware: {hardware}, one torch thread; sessions 1 and 2 shared the 2 cores with other trainings
-  (≈2–4 s per generator step in session 1, less in session 2)
+  (session 2) resumed from that checkpoint with 5,200 steps configured and the decay moved to step 3800;
+  then (session 3) resumed at full rate with λ_adv 4 (λ_adv was 1 until step 5200), the schedule now ending at
+  step 12,500 with decay from 10,500
+- hardware: {hardware}, one torch thread; every session shared the 2 cores with another training
+  (≈2–4 s per generator step in session 1, ≈0.9 s later)
 - last losses (mean of the last 10 logs): {losses}
 - reproduce: `genstudio train makeup --config configs/makeup-cpu.yaml --threads 1`
   (resumes from `runs/{name}/checkpoint.pt`; `--max-minutes` to stop with a checkpoint)
@@ -152,6 +159,9 @@ def main() -> None:
         step=cfg.get("step", summary["step"]), critic_steps=cfg.get("step", summary["step"]) * n_critic,
         minutes=summary["minutes"], hardware=f"CPU ({platform.processor() or 'x86_64'}, AMD EPYC, 2 cores)",
         losses=", ".join(f"{k} {v:.3g}" for k, v in summary["losses"].items()),
+        l_adv=train.get("extra", {}).get("lambda_adv", 1.0),
+        patches=cfg["image_size"] // 2 ** cfg["d_repeat_num"],
+        routes=", ".join(f"{h.replace('_Hair', '').lower()} {m}" for h, m in HAIR_ROUTE.items()),
         metrics=metrics_table(Path(args.metrics)), notes=args.notes or "_(to be written after looking at the grids)_",
     )
     (folder / "README.md").write_text(text)

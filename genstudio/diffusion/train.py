@@ -28,9 +28,26 @@ from .autoencoder import Autoencoder
 from .card import write_card
 
 
-def warmup_lambda(warmup: int):
-    """LR multiplier: linear warm-up over `warmup` steps, then constant."""
-    return lambda step: min(1.0, (step + 1) / max(1, warmup))
+def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0, floor: float = 0.1):
+    """LR multiplier: linear warm-up over `warmup` steps, then constant; with `decay_from`, a linear decay from
+    that step down to `floor` at `steps` (a plateaued run sharpens its samples at a lower rate). The schedule is
+    a plain function of the step, so a resumed run may change it in its config."""
+
+    def rule(step: int) -> float:
+        rate = min(1.0, (step + 1) / max(1, warmup))
+        if decay_from is not None and step >= decay_from:
+            done = min(1.0, (step - decay_from) / max(1, steps - decay_from))
+            rate *= 1.0 - (1.0 - floor) * done
+        return rate
+
+    return rule
+
+
+def lr_rule(cfg: TrainConfig, default_warmup: int):
+    o = cfg.optim
+    decay_from = o.get("decay_from")
+    return warmup_lambda(int(o.get("warmup", default_warmup)), None if decay_from is None else int(decay_from),
+                         cfg.steps, float(o.get("lr_floor", 0.1)))
 
 
 class Randomness:
@@ -80,7 +97,7 @@ class AutoencoderTask(TrainTask):
         self.mse_weight = float(cfg.optim.get("mse_weight", 1.0))
         ae = Autoencoder.from_config(model)
         opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_lambda(int(cfg.optim.get("warmup", 100))))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(cfg, 100))
         ae, opt = accelerator.prepare(ae, opt)
         self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
         self.schedulers = {"autoencoder": sched}
@@ -235,7 +252,7 @@ class LatentDiffusionTask(TrainTask):
         if init_from:
             unet.load_state_dict(unet_state(load_weights(str(init_from)).tensors, prefer_live=True))
         opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_lambda(int(cfg.optim.get("warmup", 200))))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(cfg, 200))
         unet, opt = accelerator.prepare(unet, opt)
         self.modules, self.optimizers, self.schedulers = {"unet": unet}, {"unet": opt}, {"unet": sched}
         self.ema_modules = ["unet"]

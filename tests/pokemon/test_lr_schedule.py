@@ -1,0 +1,22 @@
+"""The diffusion learning-rate rule: warm-up, plateau, and the optional linear decay to a floor."""
+
+from __future__ import annotations
+
+import pytest
+
+from genstudio.diffusion.train import lr_rule, warmup_lambda
+from genstudio.training.loop import TrainConfig
+
+
+def test_warmup_then_constant_without_decay():
+    rule = warmup_lambda(10)
+    assert rule(0) == pytest.approx(0.1) and rule(9) == 1.0 and rule(10_000) == 1.0
+
+
+def test_decay_reaches_the_floor_at_the_last_step_and_stays_there():
+    cfg = TrainConfig(family="pokemon", name="t", steps=1000, optim={"warmup": 10, "decay_from": 600, "lr_floor": 0.2})
+    rule = lr_rule(cfg, 200)
+    assert rule(599) == 1.0
+    assert rule(800) == pytest.approx(0.6)  # halfway down from 1 to 0.2
+    assert rule(1000) == pytest.approx(0.2) and rule(1500) == pytest.approx(0.2)
+    assert all(rule(s) >= rule(s + 1) for s in range(10, 1200))
