@@ -124,6 +124,29 @@ def users_create(name: str) -> None:
     click.echo(f"created user {name}")
 
 
+@users.command("set-password")
+@click.argument("name")
+@click.option("--revoke-tokens", is_flag=True, help="Also delete the user's API tokens.")
+def users_set_password(name: str, revoke_tokens: bool) -> None:
+    """Reset the password of user NAME (read like `users create`): the operator's way to let someone back in,
+    as the studio sends no e-mail. Every session of that user is ended."""
+    from .db import User
+    from .extensions import db
+
+    password = _read_password()
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    app = _app()
+    with app.app_context():
+        user = User.by_name(name)
+        if user is None:
+            raise click.ClickException(f"no user {name!r}")
+        user.set_password(password)
+        revoked = user.revoke_tokens() if revoke_tokens else 0
+        db.session.commit()
+    click.echo(f"password of {name} changed" + (f"; {revoked} API token(s) revoked" if revoke_tokens else ""))
+
+
 @users.command("delete")
 @click.argument("name")
 @click.confirmation_option(prompt="Delete this user and all their images?")

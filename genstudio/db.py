@@ -45,6 +45,13 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def revoke_tokens(self) -> int:
+        """Delete every API token (tokens are separate credentials: a password change alone keeps them, as
+        GitHub does; the user or an operator may end them with it). Returns how many there were."""
+        count = len(self.tokens)
+        self.tokens.clear()
+        return count
+
     def get_id(self) -> str:
         """Flask-Login's id in the session: the user id and a fingerprint of the password hash, so that changing
         the password ends every other session and remember-me cookie (see web.identity.load_user)."""

@@ -145,9 +145,12 @@ def change_password():
             form.current.errors.append(_("That is not your current password."))
         else:
             current_user.set_password(form.password.data)
+            revoked = current_user.revoke_tokens() if form.revoke_tokens.data else 0
             db.session.commit()
             login_user(current_user._get_current_object())  # this session stays in; every other one is ended
             flash(_("Your password has been changed."), "success")
+            if revoked:
+                flash(_("%(count)d API token(s) revoked.", count=revoked), "info")
             return redirect(url_for("auth.profile"))
     return render_profile(password_form=form), 422
 

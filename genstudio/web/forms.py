@@ -31,6 +31,7 @@ class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
     confirm = PasswordField(_l("Repeat new password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))])
+    revoke_tokens = BooleanField(_l("Also revoke all my API tokens"))
     submit = SubmitField(_l("Change password"))
 
 

@@ -32,12 +32,22 @@ def test_db_users_tokens_and_models(instance, toy_weights, monkeypatch):
     token = result.output.strip()
     assert result.exit_code == 0 and token.startswith("gs_")
     assert "no user" in runner.invoke(main, ["tokens", "create", "nobody"]).output
+    # the operator's password reset (no e-mail): the old password stops working, tokens only go on request
+    result = runner.invoke(main, ["users", "set-password", "ada"], input="another-long-pw\n")
+    assert result.exit_code == 0 and "password of ada changed" in result.output
+    assert "no user" in runner.invoke(main, ["users", "set-password", "nobody"], input="another-long-pw\n").output
+    assert "at least 8" in runner.invoke(main, ["users", "set-password", "ada"], input="short\n").output
+    from genstudio.app import create_app
+    from genstudio.db import User
+
+    with create_app({"JOB_START": False}).app_context():
+        ada = User.by_name("ada")
+        assert ada.check_password("another-long-pw") and not ada.check_password("long-enough-pw")
+        assert len(ada.tokens) == 1
     listing = runner.invoke(main, ["models", "list"]).output
     assert "toy" in listing and "toy-tiny" in listing and "ready" in listing and "toy-absent" in listing
 
     # the token works against an app on the same instance, as `make run` would serve it
-    from genstudio.app import create_app
-
     app = create_app({"JOB_START": False})
     response = app.test_client().get("/api/v1/services", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.get_json()["services"][0]["name"] == "toy"

@@ -116,6 +116,23 @@ def test_tokens_created_and_revoked_on_profile(app, client, user):
     assert client.get("/api/v1/services", headers={"Authorization": f"Bearer {plain}"}).status_code == 401
 
 
+def test_password_change_keeps_tokens_unless_asked(app, client, user):
+    login(client, *user)
+    token = csrf_token(client, "/auth/profile")
+    bearer = []
+    for name in ("one", "two"):
+        html = client.post("/auth/tokens", data={"name": name, "csrf_token": token}).get_data(as_text=True)
+        bearer.append({"Authorization": "Bearer " + re.search(r'value="(gs_[^"]+)"', html).group(1)})
+    change = {"current": user[1], "password": "new-password-1", "confirm": "new-password-1", "csrf_token": token}
+    assert client.post("/auth/password", data=change).status_code == 302
+    assert client.get("/api/v1/services", headers=bearer[0]).status_code == 200  # a token is its own credential
+    change = {**change, "current": "new-password-1", "password": "new-password-2", "confirm": "new-password-2",
+              "revoke_tokens": "y"}
+    response = client.post("/auth/password", data=change, follow_redirects=True)
+    assert "2 API token(s) revoked" in response.get_data(as_text=True)
+    assert all(client.get("/api/v1/services", headers=h).status_code == 401 for h in bearer)
+
+
 def test_gallery_share_feed_and_delete(app, client, user):
     login(client, *user)
     image = make_image(app, client)
