@@ -38,6 +38,11 @@ def ceiling(row: dict) -> str:
     return f"{row['judge_ceiling']:.0%} of {row['judge_faces']}" if "judge_ceiling" in row else "—"
 
 
+def noise(row: dict) -> str:
+    """Colour blotches on the face (older metrics lack it)."""
+    return f"{row['face_colour_noise']:.2f}" if "face_colour_noise" in row else "—"
+
+
 def metrics_table(path: Path) -> str:
     if not path.is_file():
         return "_Not measured yet: run `scripts/makeup_eval.py`._\n"
@@ -46,12 +51,13 @@ def metrics_table(path: Path) -> str:
              f"in training), read by the `{m['classifier']}` classifier (checkpoint {m['classifier_checkpoint']}); "
              f"model checkpoint {m['checkpoint']}.", "",
              "| edit | faces | reads as requested: before → after | judge ceiling (real faces) | "
-             "unrequested attributes flipped | mean abs. pixel change (0–255) | pixels changed outside the mask |",
-             "|---|---|---|---|---|---|---|"]
+             "unrequested attributes flipped | mean abs. pixel change (0–255) | face colour noise | "
+             "pixels changed outside the mask |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in m["edits"]:
         lines.append(f"| {r['edit']} | {r['faces']} | {r['success_before']:.0%} → **{r['success_after']:.0%}** | "
                      f"{ceiling(r)} | {r['unrequested_flips']:.1%} | {r['mean_abs_change']:.1f} | "
-                     f"{r['outside_mask_changed_pixels']} |")
+                     f"{noise(r)} | {r['outside_mask_changed_pixels']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -119,7 +125,9 @@ a perfect edit could not expect much more from this judge, so a target above the
 any edit that looks like the real thing. The classifier is itself imperfect
 (held-out balanced accuracy: black 0.86, blond 0.90, brown 0.76, gray 0.72, makeup 0.91, male 0.95, young
 0.69 — see `weights/face-attributes/README.md`), so gray hair and age are measured least reliably.
-Pixels outside the paste-back mask are copied, never recomputed (tested: `tests/makeup/test_paste.py`).
+"Face colour noise" is the spatial spread (std) of the CIE a/b colour change over the face's skin: 0 for an
+edit that leaves skin colour alone or moves it evenly, large for colour blotches. Pixels outside the paste-back
+mask are copied, never recomputed (tested: `tests/makeup/test_paste.py`).
 
 Targets from the issue: hair colours ≥ 80 %, makeup/gender/age ≥ 70 %, pixels outside the face mask unchanged.
 

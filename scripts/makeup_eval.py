@@ -12,7 +12,10 @@ reads the result. Printed per edit, as a markdown table for the model card:
 - judge ceiling: share of *all real* held-out faces that have the requested attribute (CelebA's labels) which the
   classifier reads as having it — what a perfect edit could expect from this judge;
 - unrequested: mean share of faces whose other model attributes flipped in the classifier's reading;
-- pixels: mean absolute change (0-255) over the crop, and pixels outside the mask that changed (must be 0).
+- pixels: mean absolute change (0-255) over the crop, and pixels outside the mask that changed (must be 0);
+- face colour noise: the spatial spread (standard deviation) of the CIE a/b change over the face's skin
+  ellipse. A real edit moves skin colour smoothly (or not at all); the colour blotches a short StarGAN run
+  paints to fool its critic's classifier make it large.
 
 It also writes a grid of the edits on held-out faces to <out>/heldout_grid.png (CelebA images: for looking
 at, never for committing) and all numbers to <out>/metrics.json.
@@ -30,6 +33,7 @@ from PIL import Image
 
 from genstudio.data.celeba import load_celeba
 from genstudio.faces.align import Alignment, paste_change
+from genstudio.faces.recolor import face_ellipse, to_lab
 from genstudio.imaging import grid, uint8_to_tensor
 from genstudio.services.makeup.pipeline import HAIR_CHOICES, HAIR_ROUTE, crop_change
 from genstudio.stargan.editor import Request, StarGanEditor
@@ -67,6 +71,16 @@ def edit_crops(editor: StarGanEditor, crops: np.ndarray, request: Request, metho
             out[i + j] = edited
             outside_changed += int(((edited != crop).any(axis=2) & (mask == 0)).sum())
     return out, outside_changed
+
+
+def colour_noise(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean over faces of the std of the a/b change inside the face ellipse (128 px crops, Lab 8-bit scale)."""
+    inside = face_ellipse(before.shape[1]) > 0.5
+    spreads = []
+    for b, a in zip(before, after, strict=True):
+        delta = (to_lab(a) - to_lab(b))[inside][:, 1:]
+        spreads.append(float(delta.std(axis=0).mean()))
+    return float(np.mean(spreads))
 
 
 @torch.no_grad()
@@ -131,6 +145,7 @@ def main() -> None:
             "judge_ceiling": ceiling, "judge_faces": int(len(truly)),
             "unrequested_flips": float(flips),
             "mean_abs_change": float(np.abs(edited.astype(np.int16) - crops[idx].astype(np.int16)).mean()),
+            "face_colour_noise": colour_noise(crops[idx], edited),
             "outside_mask_changed_pixels": outside,
         })
         grid_cols.append(edit_crops(editor, crops[:8], request, method)[0])
@@ -144,12 +159,12 @@ def main() -> None:
               "edits": rows}
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     print("| edit | faces | success before → after | judge ceiling | unrequested flips | mean abs change | "
-          "changed outside mask |")
-    print("|---|---|---|---|---|---|---|")
+          "face colour noise | changed outside mask |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['edit']} | {r['faces']} | {r['success_before']:.0%} → **{r['success_after']:.0%}** | "
               f"{r['judge_ceiling']:.0%} | {r['unrequested_flips']:.1%} | {r['mean_abs_change']:.1f} | "
-              f"{r['outside_mask_changed_pixels']} |")
+              f"{r['face_colour_noise']:.2f} | {r['outside_mask_changed_pixels']} |")
     print(f"\nheld-out grid (CelebA, do not commit): {out / 'heldout_grid.png'}")
 
 

@@ -43,10 +43,15 @@ def _ellipse(side: int, cx: float, cy: float, rx: float, ry: float, soft: float 
     return np.clip((1 + soft - r) / (2 * soft), 0, 1)
 
 
+def face_ellipse(side: int) -> np.ndarray:
+    """The face's skin (brows to chin) in a CelebA-aligned crop, soft-edged, 0..1."""
+    return _ellipse(side, 0.5, 0.63, 0.22, 0.29, soft=0.1)
+
+
 def hair_prior(side: int) -> np.ndarray:
     """Where hair is in a CelebA-aligned crop: the head minus the face (skin) and below the chin."""
     head = _ellipse(side, 0.5, 0.48, 0.46, 0.50)
-    face = _ellipse(side, 0.5, 0.63, 0.22, 0.29, soft=0.1)
+    face = face_ellipse(side)
     yy = np.mgrid[0:side, 0:side][0].astype(np.float32) / side
     return head * (1 - face) * np.clip((0.95 - yy) / 0.1, 0, 1)
 
