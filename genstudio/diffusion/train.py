@@ -86,7 +86,11 @@ class ImageBatches(Randomness):
 
 # --------------------------------------------------------------------------------------------------
 class AutoencoderTask(TrainTask):
-    """L1 + MSE reconstruction with a noisy, lightly L2-pulled latent (so diffusion errors decode cleanly)."""
+    """L1 + MSE reconstruction with a noisy, lightly L2-pulled latent (so diffusion errors decode cleanly).
+
+    ``optim.train_only: decoder`` with ``extra.init_from`` fine-tunes the decoder of shipped weights and keeps
+    the encoder and its latent statistics exactly: the latent space a diffusion model was trained in stays the
+    same, so its samples just decode sharper (the idea of Stable Diffusion's fine-tuned VAE decoders)."""
 
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
@@ -96,7 +100,16 @@ class AutoencoderTask(TrainTask):
         self.latent_l2 = float(cfg.optim.get("latent_l2", 1e-3))
         self.mse_weight = float(cfg.optim.get("mse_weight", 1.0))
         ae = Autoencoder.from_config(model)
-        opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
+        init_from = (cfg.extra or {}).get("init_from")
+        if init_from:
+            ae.load_state_dict(load_weights(str(init_from)).tensors)
+        self.decoder_only = cfg.optim.get("train_only") == "decoder"
+        if self.decoder_only and not init_from:
+            raise ValueError("optim.train_only: decoder needs extra.init_from (the autoencoder whose encoder to keep)")
+        if self.decoder_only:
+            ae.encoder.requires_grad_(False)
+        params = ae.decoder.parameters() if self.decoder_only else ae.parameters()
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(cfg, 100))
         ae, opt = accelerator.prepare(ae, opt)
         self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
@@ -118,7 +131,8 @@ class AutoencoderTask(TrainTask):
         ae, opt = self.modules["autoencoder"], self.optimizers["autoencoder"]
         raw = self.accelerator.unwrap_model(ae)
         with self.accelerator.autocast():
-            z = raw.encode(batch)
+            with torch.set_grad_enabled(not self.decoder_only):
+                z = raw.encode(batch)
             recon = raw.decode(z + self.latent_noise * torch.randn_like(z))
             l1 = (recon - batch).abs().mean()
             mse = F.mse_loss(recon, batch)
@@ -163,8 +177,11 @@ class AutoencoderTask(TrainTask):
     def export(self, folder: Path, step: int) -> dict[str, Any]:
         ae = self.sampling_module("autoencoder")
         mean, std, psnr = self.latent_stats(ae)
-        ae.latent_mean.copy_(mean)
-        ae.latent_std.copy_(std)
+        if self.decoder_only:  # same encoder: keep the statistics the diffusion model was trained with
+            std = ae.latent_std.clone()
+        else:
+            ae.latent_mean.copy_(mean)
+            ae.latent_std.copy_(std)
         config = autoencoder_config(ae, self.size, step, psnr)
         save_weights(folder, ae.state_dict(), config)
         facts = {"step": step, "psnr_db": round(psnr, 2), "latent_std": [round(v, 3) for v in std.tolist()]}

@@ -118,3 +118,21 @@ def test_cli_resumes_after_a_kill(trained):
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"resumed pokemon-tiny from step {step}" in out.stdout + out.stderr
     assert torch.load(run / "checkpoint.pt", weights_only=False)["step"] == step + 2
+
+
+def test_decoder_only_finetune_keeps_the_latent_space(trained, monkeypatch):
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    from genstudio import weights
+
+    base = config("pokemon-autoencoder-tiny.yaml", trained)
+    cfg = TrainConfig(**{**base.as_dict(), "name": "ae-decoder", "run_dir": str(trained / "runs" / "dec"),
+                         "steps": 4, "optim": {**base.optim, "train_only": "decoder"},
+                         "extra": {"init_from": "pokemon-autoencoder-tiny"}})
+    assert Trainer(load_task("pokemon-autoencoder"), cfg).train() == 4
+    before, after = weights.load("pokemon-autoencoder-tiny").tensors, weights.load("ae-decoder").tensors
+    kept = [k for k in before if k.startswith("encoder.") or k.startswith("latent_")]
+    assert kept and all(torch.equal(before[k], after[k]) for k in kept)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("decoder."))
+    with pytest.raises(ValueError, match="init_from"):
+        Trainer(load_task("pokemon-autoencoder"),
+                TrainConfig(**{**base.as_dict(), "optim": {**base.optim, "train_only": "decoder"}}))
