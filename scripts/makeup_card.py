@@ -100,7 +100,7 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 
 ## Training
 - config: `configs/makeup-cpu.yaml` — {size} px, batch {batch}, Adam lr {lr} (β 0.5, 0.999), n_critic {n_critic}
-- steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min over three runs:
+- steps: **{step} generator steps** ({critic_steps} critic steps); wall time: {minutes:.0f} min over four runs:
   steps 0–642 with the critic's lr equal to the generator's (2e-4); then a faster critic (4e-4, TTUR:
   colour-blotch artefacts had appeared) with linear lr decay from step 1200 of 2000, stopped at 1937; then
   (session 2) resumed from that checkpoint with 5,200 steps configured and the decay moved to step 3800;
@@ -118,13 +118,15 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 
 ## Measured edit success
 {metrics}
-How to read it: "before" is the share of the same faces the classifier already reads as having the requested
-attribute (its false positives); "after" is the share after the edit. "Judge ceiling" is the share of *real*
-held-out faces that have the requested attribute (by CelebA's labels) which the classifier reads as having it:
-a perfect edit could not expect much more from this judge, so a target above the ceiling cannot be met by
-any edit that looks like the real thing. The classifier is itself imperfect
-(held-out balanced accuracy: black 0.86, blond 0.90, brown 0.76, gray 0.72, makeup 0.91, male 0.95, young
-0.69 — see `weights/face-attributes/README.md`), so gray hair and age are measured least reliably.
+How to read it: hair rows without a suffix are the generator's own edit (route "gan"), "(masked)" the same
+change kept only inside the hair mask, "(recolour)" the full-resolution recolour. "Before" is the share of the
+same faces the classifier already reads as having the requested attribute (its false positives); "after" is
+the share after the edit. "Judge ceiling" is the share of *real* held-out faces that have the requested
+attribute (by CelebA's labels) which the classifier reads as having it: a perfect edit could not expect much
+more from this judge, so a target above the ceiling cannot be met by any edit that looks like the real thing.
+The classifier is itself imperfect (held-out balanced accuracy: black 0.86, blond 0.90, brown 0.76, gray 0.72,
+makeup 0.91, male 0.95, young 0.69 — see `weights/face-attributes/README.md`), so gray hair and age are
+measured least reliably.
 "Face colour noise" is the spatial spread (std) of the CIE a/b colour change over the face's skin: 0 for an
 edit that leaves skin colour alone or moves it evenly, large for colour blotches. Pixels outside the paste-back
 mask are copied, never recomputed (tested: `tests/makeup/test_paste.py`).
