@@ -8,7 +8,7 @@ keep it pre-resized in memory and augment whole batches at once (genstudio.diffu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from .autoencoder import Autoencoder
 from .card import write_card
 
 
-def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0, floor: float = 0.1):
+def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
+                  floor: float = 0.1) -> Callable[[int], float]:
     """LR multiplier: linear warm-up over `warmup` steps, then constant; with `decay_from`, a linear decay from
     that step down to `floor` at `steps` (a plateaued run sharpens its samples at a lower rate). The schedule is
     a plain function of the step, so a resumed run may change it in its config."""
@@ -43,7 +44,8 @@ def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0, fl
     return rule
 
 
-def lr_rule(cfg: TrainConfig, default_warmup: int):
+def lr_rule(cfg: TrainConfig, default_warmup: int) -> Callable[[int], float]:
+    """The rule of a config's `optim` (warmup, decay_from, lr_floor) over its `steps`."""
     o = cfg.optim
     decay_from = o.get("decay_from")
     return warmup_lambda(int(o.get("warmup", default_warmup)), None if decay_from is None else int(decay_from),
