@@ -92,11 +92,16 @@ def users() -> None:
 
 
 def _read_password() -> str:
+    """A new password from stdin (prompted twice on a terminal), at least 8 characters as on the sign-up form."""
     import sys
 
     if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\r\n")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    return password
 
 
 @users.command("create")
@@ -111,8 +116,6 @@ def users_create(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,32}", name):
         raise click.ClickException("NAME must be 3-32 letters, digits, '.', '-' or '_'")
     password = _read_password()
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
     app = _app()
     with app.app_context():
         if User.by_name(name) is not None:
@@ -134,8 +137,6 @@ def users_set_password(name: str, revoke_tokens: bool) -> None:
     from .extensions import db
 
     password = _read_password()
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
     app = _app()
     with app.app_context():
         user = User.by_name(name)

@@ -83,9 +83,10 @@ StarGAN (Choi et al. 2018): generator with 2 down-samplings, {g_repeat} residual
 (nearest + conv), width {g_dim}, conditioned on the 7-attribute target vector tiled over the image; PatchGAN
 critic (width {d_dim}, {d_repeat} stride-2 layers) with an auxiliary attribute classifier. Losses: WGAN-GP
 (λ_gp 10), attribute classification (λ_cls 1), cycle reconstruction (λ_rec 10), and the generator's adversarial
-term weighted by λ_adv {l_adv}: the gradient penalty holds the critic's *sum* over its {patches}×{patches} patch map
-to unit gradient while the loss averages the patches, so at this size realism reached the generator ~10× weaker
-than the (unpenalised) classifier and it painted colour blotches that fool the classifier; the paper's 128 px
+term weighted by λ_adv {l_adv}: the gradient penalty holds the critic's *sum* over its {patches}×{patches} patch
+map to unit gradient while the loss averages the patches, so realism reaches the generator divided by the patch
+count and the (unpenalised) classifier does not. At 48 px (3×3 patches, λ_adv 1, up to step 5,200) that left
+realism ~10× weaker and the generator painted colour blotches that fool the classifier; the paper's 128 px
 (2×2 patches) has a 4× ratio. Two departures from the paper for short CPU runs: a **residual output**
 `tanh(atanh(x) + h)` with the last layer zero-initialised (the generator starts as the identity and only
 learns the change), and instance norm without running statistics.
