@@ -61,6 +61,24 @@ def metrics_table(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def history_table(runs: list[tuple[str, Path]]) -> str:
+    """Success after the edit (and face colour noise) per edit at several checkpoints, from their metrics.json:
+    how training changed the edits, on the same held-out faces."""
+    loaded = [(label, json.loads(path.read_text())) for label, path in runs if path.is_file()]
+    if not loaded:
+        return ""
+    head = " | ".join(label for label, _ in loaded)
+    lines = ["Success after the edit, and face colour noise in brackets, at earlier checkpoints (same faces, same "
+             "judge, each route as measured then):", "", f"| edit | {head} |", "|---|" + "---|" * len(loaded)]
+    for row in loaded[-1][1]["edits"]:
+        cells = []
+        for _, m in loaded:
+            r = next((e for e in m["edits"] if e["edit"] == row["edit"]), None)
+            cells.append("—" if r is None else f"{r['success_after']:.0%} ({noise(r)})")
+        lines.append(f"| {row['edit']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 CARD = """# {name} — StarGAN for makeup & hair dye (CPU-trained default)
 
 Edits a face photo: hair colour (black, blond, brown, gray), heavy makeup on/off, male/female, young/old.
@@ -119,6 +137,7 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
 
 ## Measured edit success
 {metrics}
+{history}
 How to read it: hair rows without a suffix are the generator's own edit (route "gan"), "(masked)" the same
 change kept only inside the hair mask, "(recolour)" the full-resolution recolour. "Before" is the share of the
 same faces the classifier already reads as having the requested attribute (its false positives); "after" is
@@ -148,6 +167,8 @@ def main() -> None:
     ap.add_argument("--run", default="runs/makeup-stargan48")
     ap.add_argument("--metrics", default="runs/makeup-eval/metrics.json")
     ap.add_argument("--notes", default="", help="a paragraph on what the edits look like")
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=METRICS_JSON",
+                    help="an earlier checkpoint's metrics.json for the history table (repeat, oldest first)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     editor = StarGanEditor.from_weights(args.model)
@@ -173,7 +194,9 @@ def main() -> None:
         l_adv=train.get("extra", {}).get("lambda_adv", 1.0),
         patches=cfg["image_size"] // 2 ** cfg["d_repeat_num"],
         routes=", ".join(f"{h.replace('_Hair', '').lower()} {m}" for h, m in HAIR_ROUTE.items()),
-        metrics=metrics_table(Path(args.metrics)), notes=args.notes or "_(to be written after looking at the grids)_",
+        metrics=metrics_table(Path(args.metrics)),
+        history=history_table([(c.split("=", 1)[0], Path(c.split("=", 1)[1])) for c in args.compare]),
+        notes=args.notes or "_(to be written after looking at the grids)_",
     )
     (folder / "README.md").write_text(text)
     print(f"wrote {folder / 'README.md'} and {folder / 'samples.png'}")

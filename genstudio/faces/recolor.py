@@ -56,19 +56,34 @@ def hair_prior(side: int) -> np.ndarray:
     return head * (1 - face) * np.clip((0.95 - yy) / 0.1, 0, 1)
 
 
+def _patch_median(lab: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]) -> np.ndarray:
+    side = lab.shape[0]
+    return np.median(lab[int(rows[0] * side):int(rows[1] * side), int(cols[0] * side):int(cols[1] * side)]
+                     .reshape(-1, 3), axis=0)
+
+
+def _distance(lab: np.ndarray, ref: np.ndarray, l_weight: float) -> np.ndarray:
+    diff = lab - ref
+    return np.sqrt((diff[..., 0] * l_weight) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+
+
 def hair_mask(crop: np.ndarray, change: np.ndarray | None = None, sigma: float = 25.0) -> np.ndarray:
     """Soft hair mask [S, S] in 0..1 for an aligned RGB uint8 crop; `change` (S x S x 3, the generator's hair
-    edit upsampled) sharpens it towards where the model itself recolours."""
+    edit upsampled) sharpens it towards where the model itself recolours.
+
+    The hair's colour is sampled at the top of the head, less the pixels that look like the backdrop (sampled in
+    the top corners): a small head leaves backdrop in that patch, and the mask then chose the backdrop."""
     side = crop.shape[0]
     lab = to_lab(crop)
     prior = hair_prior(side)
+    backdrops = [_patch_median(lab, (0.0, 0.12), cols) for cols in ((0.0, 0.12), (0.88, 1.0))]
     top = lab[int(0.10 * side):int(0.26 * side), int(0.35 * side):int(0.65 * side)].reshape(-1, 3)
-    ref = np.median(top, axis=0)
+    hairlike = np.all([_distance(top, b, 0.7) > sigma / 2 for b in backdrops], axis=0)
+    ref = np.median(top[hairlike] if hairlike.mean() > 0.2 else top, axis=0)
     # hair keeps its hue and saturation across highlights and shadows, not its lightness: weigh L down
-    diff = lab - ref
-    dist = np.sqrt((diff[..., 0] / 3.0) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
-    similar = np.exp(-0.5 * (dist / sigma) ** 2)
-    similar = cv2.morphologyEx(similar, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8), iterations=max(1, side // 64))
+    similar = np.exp(-0.5 * (_distance(lab, ref, 1 / 3) / sigma) ** 2)
+    similar = cv2.morphologyEx(similar.astype(np.float32), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8),
+                               iterations=max(1, side // 64))
     mask = prior * similar
     if change is not None:
         act = np.abs(change).sum(axis=2)

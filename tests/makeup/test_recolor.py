@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from genstudio.faces import align_face, detect_faces
-from genstudio.faces.recolor import HAIR_LAB, hair_mask, recolor_change
+from genstudio.faces.recolor import HAIR_LAB, hair_mask, hair_prior, recolor_change
 
 
 def test_mask_covers_hair_not_face(astronaut):
@@ -59,3 +59,23 @@ def test_hair_routes_keep_the_face_out_of_a_hair_edit(astronaut, tiny_weights, m
     assert hair_method_for(Request(set={"Young": 0.0})) is None
     with pytest.raises(ValueError, match="hair_method"):
         crop_change(editor, crop, x, c_src, request, 1.0, "paint")
+
+
+def test_a_small_head_takes_its_hair_colour_from_the_hair_not_the_backdrop():
+    """A head that fills the crop less than CelebA's leaves backdrop in the patch where the hair colour is
+    sampled; that backdrop must not become "the hair" (it did: a glow over the backdrop, the hair untouched)."""
+    side = 128
+    yy, xx = np.mgrid[0:side, 0:side]
+    crop = np.empty((side, side, 3), np.uint8)
+    crop[:] = (215, 225, 190)  # a pale green backdrop
+    # hair from row 22 down: the patch where the hair colour is sampled is mostly backdrop
+    head = ((xx - 64) / 40.0) ** 2 + ((yy - 72) / 50.0) ** 2 < 1
+    crop[head] = (30, 24, 22)  # black hair
+    face = ((xx - 64) / 27.0) ** 2 + ((yy - 80) / 36.0) ** 2 < 1
+    crop[face] = (150, 100, 80)
+    assert (~head[13:33, 44:83]).mean() > 0.5
+    mask = hair_mask(crop)
+    hair = head & ~face & (yy < 100)
+    backdrop = ~head & (hair_prior(side) > 0.3)  # backdrop where the head prior allows hair
+    assert mask[hair].mean() > 0.5
+    assert mask[backdrop].mean() < 0.1
