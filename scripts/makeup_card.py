@@ -68,8 +68,9 @@ def history_table(runs: list[tuple[str, Path]]) -> str:
     if not loaded:
         return ""
     head = " | ".join(label for label, _ in loaded)
-    lines = ["Success after the edit, and face colour noise in brackets, at earlier checkpoints (same faces, same "
-             "judge, each route as measured then):", "", f"| edit | {head} |", "|---|" + "---|" * len(loaded)]
+    lines = ["Success after the edit, with face colour noise in brackets, at each measured checkpoint (same faces, "
+             "same judge; the recolour rows as the mask was then):", "",
+             f"| edit | {head} |", "|---|" + "---|" * len(loaded)]
     for row in loaded[-1][1]["edits"]:
         cells = []
         for _, m in loaded:
@@ -124,7 +125,9 @@ horizontal flip, ±{jitter} px shifts (photos aligned by Haar eyes are less exac
   colour-blotch artefacts had appeared) with linear lr decay from step 1200 of 2000, stopped at 1937; then
   (session 2) resumed from that checkpoint with 5,200 steps configured and the decay moved to step 3800;
   then (session 3) resumed at full rate with λ_adv 4 (λ_adv was 1 until step 5200), the schedule now ending at
-  step 12,500 with decay from 10,500
+  step 12,500 with decay from 10,500. Session 4 resumed two copies of that checkpoint to ~18,700 steps (decay
+  from 17,000): one with λ_adv 4, one with λ_adv 2.25 (the paper's realism-to-classifier balance, for 3×3
+  patches). Neither was better overall (history table below), so these weights are still step 12,500
 - hardware: {hardware}, one torch thread; every session shared the 2 cores with another training
   (≈2–4 s per generator step in session 1, ≈0.9 s later)
 - last losses (mean of the last 10 logs): {losses}

@@ -53,7 +53,7 @@ def edit_astronaut(page, tmp: Path, timeout_s: float) -> None:
     try:
         page.wait_for_selector("#compare:visible", timeout=timeout_s * 1000)
         page.wait_for_function("() => document.getElementById('ba-after').naturalWidth > 0")
-        page.eval_on_selector("#ba-range", "el => { el.value = 37; el.dispatchEvent(new Event('input')); }")
+        page.eval_on_selector("#ba-range", "el => { el.value = 47; el.dispatchEvent(new Event('input')); }")
     except Exception as exc:  # noqa: BLE001 - the page is still worth a picture
         print(f"makeup: no result in time ({exc.__class__.__name__})")
 
