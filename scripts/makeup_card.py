@@ -198,7 +198,7 @@ def main() -> None:
         patches=cfg["image_size"] // 2 ** cfg["d_repeat_num"],
         routes=", ".join(f"{h.replace('_Hair', '').lower()} {m}" for h, m in HAIR_ROUTE.items()),
         metrics=metrics_table(Path(args.metrics)),
-        history=history_table([(c.split("=", 1)[0], Path(c.split("=", 1)[1])) for c in args.compare]),
+        history=history_table([(label, Path(path)) for label, _, path in (c.partition("=") for c in args.compare)]),
         notes=args.notes or "_(to be written after looking at the grids)_",
     )
     (folder / "README.md").write_text(text)

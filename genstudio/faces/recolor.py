@@ -56,10 +56,10 @@ def hair_prior(side: int) -> np.ndarray:
     return head * (1 - face) * np.clip((0.95 - yy) / 0.1, 0, 1)
 
 
-def _patch_median(lab: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]) -> np.ndarray:
+def _patch(lab: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]) -> np.ndarray:
+    """The pixels [N, 3] of a region given as fractions of the crop's side."""
     side = lab.shape[0]
-    return np.median(lab[int(rows[0] * side):int(rows[1] * side), int(cols[0] * side):int(cols[1] * side)]
-                     .reshape(-1, 3), axis=0)
+    return lab[int(rows[0] * side):int(rows[1] * side), int(cols[0] * side):int(cols[1] * side)].reshape(-1, 3)
 
 
 def _distance(lab: np.ndarray, ref: np.ndarray, l_weight: float) -> np.ndarray:
@@ -76,8 +76,8 @@ def hair_mask(crop: np.ndarray, change: np.ndarray | None = None, sigma: float =
     side = crop.shape[0]
     lab = to_lab(crop)
     prior = hair_prior(side)
-    backdrops = [_patch_median(lab, (0.0, 0.12), cols) for cols in ((0.0, 0.12), (0.88, 1.0))]
-    top = lab[int(0.10 * side):int(0.26 * side), int(0.35 * side):int(0.65 * side)].reshape(-1, 3)
+    backdrops = [np.median(_patch(lab, (0.0, 0.12), cols), axis=0) for cols in ((0.0, 0.12), (0.88, 1.0))]
+    top = _patch(lab, (0.10, 0.26), (0.35, 0.65))
     hairlike = np.all([_distance(top, b, 0.7) > sigma / 2 for b in backdrops], axis=0)
     ref = np.median(top[hairlike] if hairlike.mean() > 0.2 else top, axis=0)
     # hair keeps its hue and saturation across highlights and shadows, not its lightness: weigh L down

@@ -23,8 +23,8 @@ from ...stargan.editor import Request, StarGanEditor
 HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Hair", "gray": "Gray_Hair"}
 HAIR_METHODS = ("gan", "masked", "recolor")
 # How each hair colour is made, from measured edit success (scripts/makeup_eval.py, 300 held-out faces,
-# makeup-stargan48 at 12,500 steps): brown gan 47 % / recolour 33 %, blond recolour 59 % / gan 23 %, gray
-# recolour 8 % / gan 2 %. Black: gan 47 % / recolour 33 %, but on real photos (the astronaut in the model card)
+# makeup-stargan48 at 12,500 steps): brown gan 47 % / recolour 34 %, blond recolour 58 % / gan 23 %, gray
+# recolour 7 % / gan 2 %. Black: gan 47 % / recolour 33 %, but on real photos (the astronaut in the model card)
 # the generator's black is faint and greenish while the recolour is a clean black, so black keeps the recolour.
 HAIR_ROUTE: dict[str, str] = {
     "Black_Hair": "recolor", "Blond_Hair": "recolor", "Brown_Hair": "gan", "Gray_Hair": "recolor",
