@@ -6,6 +6,7 @@ import click
 
 from .jobs.worker import worker_cmd
 from .training.cli import train_cmd
+from .yardstick.cli import eval_group
 
 
 @click.group()
@@ -14,6 +15,7 @@ def main() -> None:
 
 
 main.add_command(train_cmd)
+main.add_command(eval_group)  # yardsticks: genstudio/yardstick/
 main.add_command(worker_cmd)  # Celery worker: genstudio/jobs/worker.py
 
 

@@ -28,6 +28,7 @@ class PokemonData:
     type2: np.ndarray
     species: list[str]
     files: list[str]
+    dex: np.ndarray  # National Pokédex number [N]: one per species, shared by its forms and art styles
 
 
 def type_index(name: str) -> int:
@@ -57,4 +58,11 @@ def load_pokemon(data_root: str | Path, size: int = 64, subset: str = "art", lim
     images = load_resized([root / r["file"] for r in rows], size, f"pokemon-{subset}")
     type1 = np.array([TYPES.index(r["type1"]) for r in rows], dtype=np.int64)
     type2 = np.array([TYPES.index(r["type2"]) if r["type2"] else -1 for r in rows], dtype=np.int64)
-    return PokemonData(images, type1, type2, [r["species"] for r in rows], [r["file"] for r in rows])
+    dex = np.array([int(r["pokedex_id"]) for r in rows], dtype=np.int64)
+    return PokemonData(images, type1, type2, [r["species"] for r in rows], [r["file"] for r in rows], dex)
+
+
+def is_held_out_species(dex: int, percent: int = 20) -> bool:
+    """Species-based split for the yardstick's feature network: a held-out species is never seen in its
+    training (a fixed hash of the Pokédex number, so every run and machine agrees)."""
+    return (int(dex) * 2654435761 % 2**32) % 100 < percent

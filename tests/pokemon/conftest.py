@@ -43,10 +43,27 @@ def install_tiny(root: Path, name: str = "pokemon", ae_name: str = "pokemon-auto
     return weights.save(root / name, tensors, config, half=False)
 
 
+def install_tiny_gan(root: Path, name: str = "pokemon-gan") -> Path:
+    """weights/<name>/ for a 64 px FastGAN-style generator with random (seeded) weights."""
+    from genstudio.pokegan.model import generator_config
+    from genstudio.pokegan.networks import Generator
+
+    torch.manual_seed(0)
+    model = {"z_dim": 16, "width": 4, "resolution": 64}
+    g = Generator(**model)
+    with torch.no_grad():  # BatchNorm statistics of its own outputs, so that z visibly changes the image
+        for _ in range(20):
+            g(torch.randn(32, 16), torch.randint(0, 18, (32,)))
+    g.eval()
+    tensors = {f"generator.{k}": v for k, v in g.state_dict().items()}
+    return weights.save(root / name, tensors, generator_config(model), half=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pokemon-weights")
     install_tiny(root)
+    install_tiny_gan(root)
     return root
 
 

@@ -77,6 +77,50 @@ def test_out_of_range_is_422_naming_the_parameter(client, api_headers, params, f
     assert response.get_json()["field"] == field
 
 
+@pytest.mark.parametrize(("params", "field"), [
+    ({"count": 5, "sampler": "ddpm"}, "count"),  # DDPM always takes 1000 steps: 5 × 1000 > 4000
+    ({"count": 16, "sampler": "dpm++", "steps": 251}, "steps"),
+])
+def test_work_is_bounded_by_images_times_steps(client, api_headers, params, field):
+    response = client.post("/api/v1/jobs", json={"service": "pokemon", "params": params}, headers=api_headers)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["field"] == field and "4000" in response.get_json()["error"]
+
+
+def test_ddpm_with_its_1000_steps_can_be_requested(client, api_headers):
+    job = run(client, api_headers, {"count": 1, "sampler": "ddpm", "steps": 1000, "seed": 3})
+    image = client.get(job["images"][0]["url"], headers=api_headers)
+    assert read_recipe(image.data)["extra"]["sampler_steps"] == 1000
+
+
+def test_gan_model_is_offered_and_varies_around_an_image(client, api_headers):
+    body = client.get("/api/v1/services", headers=api_headers).get_json()
+    service = {s["name"]: s for s in body["services"]}["pokemon"]
+    assert [m["name"] for m in service["models"]] == ["pokemon", "pokemon-gan"]
+
+    def gan(params: dict) -> dict:
+        response = client.post("/api/v1/jobs", json={"service": "pokemon", "model": "pokemon-gan",
+                                                     "params": params}, headers=api_headers)
+        assert response.status_code == 202, response.get_json()
+        job = wait_job(client, response.get_json()["url"], api_headers, timeout=60)
+        assert job["status"] == "done" and job["model"] == "pokemon-gan", job
+        return job
+
+    base = gan({"count": 1, "type": "fire", "seed": 9})
+    again = gan({"count": 1, "type": "fire", "seed": 9})
+    original = pixels(client, api_headers, base["images"][0])
+    assert original == pixels(client, api_headers, again["images"][0])
+    near = gan({"count": 2, "type": "fire", "seed": 9, "variation": 0.05})
+    far = gan({"count": 2, "type": "fire", "seed": 9, "variation": 0.9})
+
+    def distance(job: dict) -> float:
+        import numpy as np
+
+        a = np.frombuffer(original, np.uint8).astype(float)
+        return float(np.abs(np.frombuffer(pixels(client, api_headers, job["images"][0]), np.uint8) - a).mean())
+    assert 0 < distance(near) < distance(far)  # variations stay close to the image they vary
+
+
 def test_page_has_the_type_picker(client):
     html = client.get("/pokemon/").get_data(as_text=True)
     assert 'data-type-chip="fire"' in html and 'id="field-type"' in html and "pokemon.js" in html

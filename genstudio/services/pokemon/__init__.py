@@ -9,10 +9,13 @@ from PIL import Image
 
 from ... import weights
 from ...data.pokemon import TYPES
-from ..base import Generator, Output, Param, ProgressFn, Schema, Service, no_progress
+from ..base import Generator, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
 
-MODEL = "pokemon"
+MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
+OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
 SAMPLER_CHOICES = ("ddpm", "ddim", "dpm++")
+DDPM_STEPS = 1000  # DDPM, the original project's sampler, always walks the whole training schedule
+WORK_LIMIT = 4000  # images × denoising steps per job: 16 images at 250 steps, or DDPM-1000 for 4 images
 DISPLAY_SCALE = 2  # the model draws 64 px; results are shown 2× (Lanczos)
 
 # Type colours from the games' UI, used by the page's type picker.
@@ -22,6 +25,29 @@ TYPE_COLOURS = {
     "psychic": "#F95587", "bug": "#A6B91A", "rock": "#B6A136", "ghost": "#735797", "dragon": "#6F35FC",
     "dark": "#705746", "steel": "#B7B7CE", "fairy": "#D685AD", "any": "#888888",
 }
+
+
+class PokemonGanGenerator(Generator):
+    """Wraps genstudio.pokegan.model.PokemonGanModel: one forward pass, so no sampler and no live preview."""
+
+    def __init__(self, model_name: str) -> None:
+        from ...pokegan.model import PokemonGanModel
+
+        self.model = PokemonGanModel.load(model_name)
+        self.model_name = model_name
+        self.checkpoint = self.model.checkpoint
+
+    def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
+                 ) -> list[Output]:
+        seed, count = int(params["seed"]), int(params["count"])
+        variation = float(params.get("variation") or 0.0)
+        first = 1 if variation > 0 else 0
+        seeds = [(seed + first + i) % 2**31 for i in range(count)]
+        images = self.model.generate(type_name=params["type"], seeds=seeds,
+                                     variation_of=seed if variation > 0 else None, variation=variation)
+        extra = {"variation_of": seed} if variation > 0 else {}
+        return [Output(_display(im), {"seed": s, "index": i, "native_size": im.width, **extra})
+                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
 
 
 class PokemonGenerator(Generator):
@@ -74,7 +100,7 @@ class PokemonService(Service):
         Param("sampler", "choice", "dpm++", choices=SAMPLER_CHOICES,
               help="DPM-Solver++ is fast; DDIM is deterministic at η=0; DDPM always takes the full 1000 steps."),
         # 10: bench/pokemon_sampling.py's fastest setting without visible loss (see the model card)
-        Param("steps", "int", 10, 2, 250, help="Denoising steps for DDIM and DPM-Solver++."),
+        Param("steps", "int", 10, 2, 1000, help="Denoising steps for DDIM and DPM-Solver++ (count × steps ≤ 4000)."),
         Param("guidance", "float", 3.0, 1.0, 10.0, help="How strongly the type steers the image (1 = off)."),
         Param("eta", "float", 0.0, 0.0, 1.0, help="DDIM only: 0 is deterministic, 1 is DDPM-like noise."),
         Param("variation", "float", 0.0, 0.0, 1.0,
@@ -83,7 +109,7 @@ class PokemonService(Service):
     ))
 
     def models(self) -> list[str]:
-        extra = [m for m in ("pokemon-gpu",) if weights.is_installed(m)]
+        extra = [m for m in OTHER_MODELS if weights.is_installed(m)]
         return [self.default_model, *extra]
 
     def is_installed(self, model_name: str | None = None) -> bool:
@@ -92,14 +118,28 @@ class PokemonService(Service):
             return False
         import json
 
-        ae = json.loads((weights.model_dir(name) / "config.json").read_text()).get("autoencoder", "")
-        return weights.is_installed(ae)
+        config = json.loads((weights.model_dir(name) / "config.json").read_text())
+        return config.get("family") == "pokemon-gan" or weights.is_installed(config.get("autoencoder", ""))
+
+    def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        """Bound the work of one job by images × denoising steps (DDPM always takes the full schedule)."""
+        steps = DDPM_STEPS if params.get("sampler") == "ddpm" else int(params.get("steps") or 0)
+        count = int(params.get("count") or 1)
+        if count * steps > WORK_LIMIT:
+            field = "count" if params.get("sampler") == "ddpm" else "steps"
+            raise ParamError(field, f"{count} images × {steps} steps is more than {WORK_LIMIT}: "
+                                    f"ask for at most {max(1, WORK_LIMIT // steps)} images at {steps} steps")
+        return super().prepare(params, files)
 
     def load(self, model_name: str) -> Generator:
         from ..base import ModelMissing
 
         if not self.is_installed(model_name):
             raise ModelMissing(f"model {model_name!r} (or its autoencoder) is not installed — {self.install_hint}")
+        from .models import family_of
+
+        if family_of(model_name) == "pokemon-gan":
+            return PokemonGanGenerator(model_name)
         return PokemonGenerator(model_name)
 
 

@@ -1,0 +1,126 @@
+"""The Pokémon yardstick: FID, KID, precision and recall in the features of `pokemon-features` (a luminance
+species network that never saw the held-out species), against the art of those held-out species.
+
+The held-out images are split in two fixed halves: A is the reference every row is measured against;
+the ladder degrades B (blur, 32 px and back), so no row is compared with its own source images. The
+"real (training species)" row is as many images of the species the feature network trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..classifier.networks import ShapeFeatures
+from ..classifier.shape_train import embed_all
+from ..data.pokemon import TYPES, is_held_out_species, load_pokemon
+from ..metrics.distances import all_distances
+from ..metrics.ladder import ladder
+from ..weights import load as load_weights
+
+FEATURES = "pokemon-features"
+SIZE = 64  # every row is measured at 64 px (the generators' native size; bigger outputs are resized)
+SEED = 1234  # fixed: the same generated samples every time a model is measured
+
+
+@dataclass
+class Reference:
+    features: ShapeFeatures
+    checkpoint: str
+    reference: np.ndarray  # features of held-out half A
+    rows: dict[str, np.ndarray]  # ladder row -> uint8 images
+    type_share: np.ndarray  # type1 frequencies of the whole art set (what generators are asked for)
+    train_images: np.ndarray  # full art set at SIZE (for the memorisation check)
+
+
+def load_features(name: str = FEATURES) -> tuple[ShapeFeatures, str]:
+    loaded = load_weights(name, hint="genstudio train pokemon-features --config configs/pokemon-features-cpu.yaml")
+    c = loaded.config
+    model = ShapeFeatures(int(c["classes"]), int(c["width"]), int(c["image_size"]), float(c["dropout"]))
+    model.load_state_dict(loaded.tensors)
+    return model.eval().requires_grad_(False), loaded.checkpoint
+
+
+def build_reference(data_root: str | Path, features: str = FEATURES) -> Reference:
+    net, checkpoint = load_features(features)
+    data = load_pokemon(data_root, size=SIZE, subset="art")
+    held = np.array([is_held_out_species(d) for d in data.dex])
+    held_idx = np.flatnonzero(held)
+    rng = np.random.default_rng(0)
+    half_a = np.zeros(len(data.dex), bool)
+    half_a[held_idx[rng.permutation(len(held_idx))[: len(held_idx) // 2]]] = True
+    a, b = data.images[half_a], data.images[held & ~half_a]
+    train = data.images[~held]
+    other = train[rng.choice(len(train), len(b), replace=False)]
+    share = np.bincount(data.type1, minlength=len(TYPES)) / len(data.type1)
+    return Reference(net, checkpoint, embed_all(net, a), {**ladder(b, other)}, share, data.images)
+
+
+def measure(ref: Reference, images: np.ndarray) -> dict[str, float]:
+    """One yardstick row for uint8 images [N, H, W, 3] (any size: the network resizes to its own)."""
+    return all_distances(ref.reference, embed_all(ref.features, images))
+
+
+def ladder_table(ref: Reference) -> dict[str, dict[str, float]]:
+    return {name: measure(ref, imgs) for name, imgs in ref.rows.items()}
+
+
+def requested_types(ref: Reference, n: int) -> list[str]:
+    """Types to ask a generator for, in the art set's proportions, in a fixed order."""
+    rng = np.random.default_rng(SEED)
+    return [TYPES[i] for i in rng.choice(len(TYPES), n, p=ref.type_share)]
+
+
+def generate(name: str, types: list[str]) -> np.ndarray:
+    """Samples of a shipped Pokémon model (any family) with the page's default settings, one per requested
+    type, fixed seeds, at SIZE (batched by type; every image still has its own seed)."""
+    from ..services.pokemon.models import load_pokemon_model
+
+    model = load_pokemon_model(name)
+    out: list[np.ndarray | None] = [None] * len(types)
+    for t in sorted(set(types)):
+        idx = [i for i, ti in enumerate(types) if ti == t]
+        for start in range(0, len(idx), 32):
+            chunk = idx[start:start + 32]
+            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], sampler="dpm++", steps=10,
+                                    guidance=3.0)
+            for i, im in zip(chunk, images, strict=True):
+                out[i] = np.asarray(im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.LANCZOS))
+    return np.stack(out)  # type: ignore[arg-type]
+
+
+def memorisation(ref: Reference, images: np.ndarray) -> float:
+    """Median RMS pixel distance (0–1 units, 32 px) from each sample to its nearest training image."""
+    from ..diffusion.metrics import as_vectors, nearest
+
+    _, dist = nearest(as_vectors(images), as_vectors(ref.train_images))
+    return float(np.median(dist))
+
+
+def format_table(rows: dict[str, dict[str, float]], highlight: str | None = None) -> str:
+    lines = ["| row | FID ↓ | KID×1000 ↓ | precision ↑ | recall ↑ |", "|---|---|---|---|---|"]
+    for name, r in rows.items():
+        label = f"**{name}**" if name == highlight else name
+        lines.append(f"| {label} | {r['fid']:.1f} | {r['kid']:.1f} | {r['precision']:.2f} | {r['recall']:.2f} |")
+    return "\n".join(lines)
+
+
+def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], None] = print
+             ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Ladder rows plus one row per model (in that order), and each model's memorisation distance."""
+    torch.set_grad_enabled(False)
+    ref = build_reference(data_root)
+    rows = ladder_table(ref)
+    types = requested_types(ref, len(ref.reference))
+    memo = {}
+    for name in names:
+        progress(f"sampling {len(types)} images from {name} ...")
+        images = generate(name, types)
+        rows[name] = measure(ref, images)
+        memo[name] = memorisation(ref, images)
+    return rows, memo
