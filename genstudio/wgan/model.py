@@ -9,17 +9,21 @@ import torch
 
 from ..weights import is_installed
 from ..weights import load as load_weights
-from .networks import Generator
+from .networks import Generator, GrownGenerator
 
 INSTALL_HINT = "train it with: genstudio train person --config configs/person-wgan-cpu.yaml"
 DIRECTIONS_HINT = "fit them with: python scripts/person_directions.py (needs person-wgan and face-attributes)"
 
 
-def build_generator(config: dict[str, Any]) -> Generator:
+def build_generator(config: dict[str, Any]) -> Generator | GrownGenerator:
+    """The generator a config.json describes (a grown one when it records the base resolution)."""
+    if "base_resolution" in config:
+        base = Generator(int(config.get("z_dim", 128)), int(config.get("width", 32)), int(config["base_resolution"]))
+        return GrownGenerator(base, int(config.get("grow_width", 48)))
     return Generator(int(config.get("z_dim", 128)), int(config.get("width", 32)), int(config.get("resolution", 64)))
 
 
-def load_generator(name: str) -> tuple[Generator, str, dict[str, Any]]:
+def load_generator(name: str) -> tuple[Generator | GrownGenerator, str, dict[str, Any]]:
     """(EMA generator in eval mode, checkpoint digest, config) of weights/<name>/."""
     loaded = load_weights(name, hint=INSTALL_HINT)
     g = build_generator(loaded.config)

@@ -83,3 +83,53 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) 
     (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = grads.flatten(1).norm(2, dim=1)
     return ((norms - 1) ** 2).mean()
+
+
+class GrownGenerator(nn.Module):
+    """A trained generator grown to twice its resolution (progressive growing, Karras et al. 2018).
+
+    The base's trunk is kept (so the compute already spent and its latent space are kept); a new block
+    replaces its last layer (`to RGB`): up-sampling conv, BN, ReLU, then a conv to RGB at 2× the size.
+    While `alpha` < 1 the new output is faded in over the base's own output, up-sampled.
+    """
+
+    def __init__(self, base: Generator, width: int = 48):
+        super().__init__()
+        self.base, self.z_dim, self.resolution = base, base.z_dim, base.resolution * 2
+        trunk_channels = base.blocks[-2].in_channels
+        self.block = nn.Sequential(
+            nn.ConvTranspose2d(trunk_channels, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
+            nn.ConvTranspose2d(width, 3, 4, 2, 1), nn.Tanh(),
+        )
+        self.register_buffer("alpha", torch.tensor(1.0))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.base.project(z).view(z.shape[0], self.base.base_channels, 4, 4)
+        h = self.base.blocks[:-2](x)
+        new = self.block(h)
+        if float(self.alpha) >= 1:
+            return new
+        old = nn.functional.interpolate(self.base.blocks[-2:](h), scale_factor=2, mode="nearest")
+        return self.alpha * new + (1 - self.alpha) * old
+
+
+class GrownCritic(nn.Module):
+    """A trained critic grown to read twice the resolution: a new strided front (from RGB at 2×) produces
+    what the base's first layer produced, faded in over that layer applied to the average-pooled input."""
+
+    def __init__(self, base: Critic, width: int = 24):
+        super().__init__()
+        self.base, self.resolution = base, base.resolution * 2
+        first = base.features[0]
+        self.front = nn.Sequential(
+            nn.Conv2d(3, width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(width, first.out_channels, 4, 2, 1), nn.LeakyReLU(0.2, True),
+        )
+        self.register_buffer("alpha", torch.tensor(1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.front(x)
+        if float(self.alpha) < 1:
+            old = self.base.features[:2](nn.functional.avg_pool2d(x, 2))
+            h = self.alpha * h + (1 - self.alpha) * old
+        return self.base.score(self.base.features[2:](h).flatten(1)).squeeze(1)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from PIL import Image
+from torch import nn
 
 from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
@@ -22,25 +23,35 @@ from ..weights import load as load_weights
 from ..weights import save as save_weights
 from .facts import training_facts
 from .latent import z_for_seeds
-from .networks import Critic, Generator, gradient_penalty
+from .networks import Critic, Generator, GrownCritic, GrownGenerator, gradient_penalty
 
 GRID_SEEDS = list(range(64))
 
 
-def build_networks(model: dict[str, Any]) -> tuple[Generator, Critic]:
+def build_networks(model: dict[str, Any]) -> tuple[Generator | GrownGenerator, Critic | GrownCritic]:
+    """The generator and critic a model section describes; with `grow`, both grown to 2× the resolution."""
     g = Generator(int(model.get("z_dim", 128)), int(model.get("width", 32)), int(model.get("resolution", 64)))
     d = Critic(int(model.get("critic_width", model.get("width", 32))), int(model.get("resolution", 64)),
                str(model.get("critic_norm", "none")))
+    grow = model.get("grow")
+    if grow:
+        return GrownGenerator(g, int(grow.get("width", 48))), GrownCritic(d, int(grow.get("critic_width", 24)))
     return g, d
 
 
 def generator_config(model: dict[str, Any]) -> dict[str, Any]:
-    return {
+    """What genstudio.wgan.model.build_generator needs to rebuild the shipped generator."""
+    config = {
         "family": "person",
         "z_dim": int(model.get("z_dim", 128)),
         "width": int(model.get("width", 32)),
         "resolution": int(model.get("resolution", 64)),
     }
+    grow = model.get("grow")
+    if grow:
+        config.update(base_resolution=config["resolution"], resolution=2 * config["resolution"],
+                      grow_width=int(grow.get("width", 48)))
+    return config
 
 
 def sampling_weights(labels: np.ndarray, attributes: tuple[str, ...], oversample: dict[str, float]) -> np.ndarray:
@@ -78,22 +89,31 @@ class WganTask(TrainTask):
         self.ema_modules = ["generator"]
         self.z_dim = int(self.model_cfg.get("z_dim", 128))
         self.flip = bool(cfg.data.get("flip", True))
-        data = load_celeba(cfg.data_root, size=int(self.model_cfg.get("resolution", 64)),
+        self.fade_steps = int((self.model_cfg.get("grow") or {}).get("fade_steps", 0))
+        data = load_celeba(cfg.data_root, size=generator_config(self.model_cfg)["resolution"],
                            split=str(cfg.data.get("split", "all")), limit=cfg.data.get("limit"))
         self.images = data.images
         self.weights = sampling_weights(data.labels, data.attributes, cfg.data.get("oversample") or {})
         self.rng = np.random.default_rng(cfg.seed + accelerator.process_index)
 
-    def _init_from(self, name: str, g: Generator, d: Critic) -> None:
+    def _init_from(self, name: str, g: nn.Module, d: nn.Module) -> None:
         """Continue from shipped weights (weights/<name>/): live G and critic from the training copies,
-        the EMA generator from the shipped one (applied on the first step, once the loop made the EMA)."""
+        the EMA generator from the shipped one (applied on the first step, once the loop made the EMA).
+        A grown model starts from a base model's weights: they go into its base, the new layers start fresh
+        and fade in, and the EMA starts as that live network."""
         loaded = load_weights(name)
+
         def part(prefix: str) -> dict[str, torch.Tensor]:
-            return {k[len(prefix):]: v for k, v in loaded.tensors.items() if k.startswith(prefix)}
-        g.load_state_dict(part("train.generator.") or part("generator."))
+            return {k[len(prefix):]: v.float() for k, v in loaded.tensors.items() if k.startswith(prefix)}
+        grown = isinstance(g, GrownGenerator) and loaded.config.get("resolution") == g.base.resolution
+        g_target, d_target = (g.base, d.base) if grown else (g, d)  # type: ignore[union-attr]
+        g_target.load_state_dict(part("train.generator.") or part("generator."))
         if part("train.critic."):
-            d.load_state_dict(part("train.critic."))
-        self._ema_init = part("generator.")
+            d_target.load_state_dict(part("train.critic."))
+        self._ema_init = None if grown else part("generator.")
+        if grown:
+            g.alpha.fill_(0.0)  # type: ignore[union-attr]
+            d.alpha.fill_(0.0)  # type: ignore[union-attr]
 
     def batches(self) -> Iterator[torch.Tensor]:
         per_step = self.n_critic * self.cfg.batch_size
@@ -118,6 +138,10 @@ class WganTask(TrainTask):
         g, d = self.modules["generator"], self.modules["critic"]
         opt_g, opt_d = self.optimizers["generator"], self.optimizers["critic"]
         acc = self.accelerator
+        if self.fade_steps:  # progressive growing: the new layers fade in linearly over fade_steps
+            alpha = min(1.0, step / self.fade_steps)
+            for module in (acc.unwrap_model(g), acc.unwrap_model(d)):
+                module.alpha.fill_(alpha)
         # Under DDP (accelerate launch / torchrun) the wrapped critic runs once per backward (real and fake in
         # one batch); the gradient penalty's double backward and the generator step go through the unwrapped
         # modules, whose gradients still land in the same .grad tensors that DDP all-reduces.
@@ -141,7 +165,8 @@ class WganTask(TrainTask):
         acc.backward(loss_g)
         opt_g.step()
         d.requires_grad_(True)
-        return {"loss_d": loss_d.item(), "wdist": (d_real - d_fake).item(), "gp": gp.item(), "loss_g": loss_g.item()}
+        logs = {"loss_d": loss_d.item(), "wdist": (d_real - d_fake).item(), "gp": gp.item(), "loss_g": loss_g.item()}
+        return {**logs, "alpha": min(1.0, step / self.fade_steps)} if self.fade_steps else logs
 
     @torch.no_grad()
     def sample_grid(self, step: int) -> Image.Image:

@@ -29,3 +29,21 @@ def eval_pokemon(names: tuple[str, ...], data_root: str, json_out: str | None) -
                    "(memorisation check: near 0 would mean copies)")
     if json_out:
         Path(json_out).write_text(json.dumps({"rows": rows, "memorisation": memo}, indent=2) + "\n")
+
+
+@eval_group.command("person")
+@click.option("--weights", "names", multiple=True, default=("person-wgan",), show_default=True,
+              help="Generator name(s) under weights/ (repeat to compare several).")
+@click.option("--truncation", type=float, default=1.0, show_default=True)
+@click.option("--data-root", default="../shared/datasets", show_default=True)
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the rows as JSON.")
+def eval_person(names: tuple[str, ...], truncation: float, data_root: str, json_out: str | None) -> None:
+    """FID / KID / precision / recall in face-classifier features, against held-out identities."""
+    from .person import evaluate, format_rates
+    from .pokemon import format_table
+
+    rows, rates = evaluate(list(names), data_root, truncation, progress=lambda m: click.echo(m, err=True))
+    click.echo(format_table(rows))
+    click.echo("\nAttribute rates (classifier > 0.5):\n" + format_rates(rates))
+    if json_out:
+        Path(json_out).write_text(json.dumps({"rows": rows, "rates": rates}, indent=2) + "\n")

@@ -102,11 +102,16 @@ def memorisation(ref: Reference, images: np.ndarray) -> float:
     return float(np.median(dist))
 
 
+def _short(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+
+
 def format_table(rows: dict[str, dict[str, float]], highlight: str | None = None) -> str:
     lines = ["| row | FID ↓ | KID×1000 ↓ | precision ↑ | recall ↑ |", "|---|---|---|---|---|"]
     for name, r in rows.items():
         label = f"**{name}**" if name == highlight else name
-        lines.append(f"| {label} | {r['fid']:.1f} | {r['kid']:.1f} | {r['precision']:.2f} | {r['recall']:.2f} |")
+        cells = [label, _short(r["fid"]), _short(r["kid"]), f"{r['precision']:.2f}", f"{r['recall']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -78,6 +78,30 @@ def test_wgan_trains_resumes_exports_and_continues_from_weights(fake_data):
     assert all(torch.allclose(ema[k].float(), shipped[k].float(), atol=1e-2) for k in shipped if k.endswith("weight"))
 
 
+def test_wgan_grows_to_twice_the_resolution_keeping_the_base(fake_data):
+    """Progressive growing: a 8 px model grows to 16 px; at alpha 0 the grown network draws the base's faces
+    (up-sampled), the new layers fade in over fade_steps, and the export loads back as a 16 px generator."""
+    base_model = {"z_dim": 8, "width": 4, "critic_width": 4, "resolution": 8}
+    Trainer(load_task("person"), config(fake_data, "person", "person-wgan", 1, model=base_model,
+                                        optim={"n_critic": 1})).train()
+    base, _, _ = load_generator("person-wgan")
+    grown_model = {**base_model, "grow": {"width": 4, "critic_width": 4, "fade_steps": 4}}
+    cfg = config(fake_data, "person", "person-wgan16", 2, model=grown_model, optim={"n_critic": 1},
+                 extra={"init_from": "person-wgan"})
+    trainer = Trainer(load_task("person"), cfg)
+    g = trainer.task.modules["generator"].eval()
+    z = torch.randn(3, 8)
+    with torch.no_grad():
+        up = torch.nn.functional.interpolate(trainer.task.modules["generator"].base(z), scale_factor=2)
+        assert float(g.alpha) == 0.0 and torch.allclose(g(z), up, atol=1e-6)
+    assert trainer.train() == 2
+    log = list(csv.DictReader(open(Path(cfg.run_dir) / "log.csv")))
+    assert [float(r["alpha"]) for r in log] == [0.0, 0.25]  # alpha at the start of steps 0 and 1
+    grown, _, conf = load_generator("person-wgan16")
+    assert conf["resolution"] == 16 and conf["base_resolution"] == 8
+    assert grown(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+
+
 def test_classifier_trains_and_reports_held_out_accuracy(fake_data):
     cfg = config(fake_data, "classifier", "face-attributes", 3, model={"width": 4, "image_size": 16},
                  optim={"warmup": 1})
