@@ -95,7 +95,8 @@ def test_wgan_grows_to_twice_the_resolution_keeping_the_base(fake_data):
         up = torch.nn.functional.interpolate(trainer.task.modules["generator"].base(z), scale_factor=2)
         assert float(g.alpha) == 0.0 and torch.allclose(g(z), up, atol=1e-6)
     assert trainer.train() == 2
-    log = list(csv.DictReader(open(Path(cfg.run_dir) / "log.csv")))
+    with open(Path(cfg.run_dir) / "log.csv") as fh:
+        log = list(csv.DictReader(fh))
     assert [float(r["alpha"]) for r in log] == [0.0, 0.25]  # alpha at the start of steps 0 and 1
     grown, _, conf = load_generator("person-wgan16")
     assert conf["resolution"] == 16 and conf["base_resolution"] == 8
