@@ -57,7 +57,8 @@ def evaluate(model: AttributeClassifier, images: np.ndarray, labels: np.ndarray,
     tn = ((pred == 0) & (labels == 0)).sum(0)
     specificity = tn / np.maximum((1 - labels).sum(0), 1)
     per = {a: {"accuracy": float(acc[i]), "baseline": float(baseline[i]),
-               "balanced_accuracy": float((recall[i] + specificity[i]) / 2), "positives": int(labels[:, i].sum())}
+               "balanced_accuracy": float((recall[i] + specificity[i]) / 2), "recall": float(recall[i]),
+               "specificity": float(specificity[i]), "positives": int(labels[:, i].sum())}
            for i, a in enumerate(model.attributes)}
     return {"images": int(len(images)), "mean_accuracy": float(acc.mean()),
             "mean_balanced_accuracy": float(np.mean([v["balanced_accuracy"] for v in per.values()])),
@@ -110,6 +111,11 @@ class ClassifierTask(TrainTask):
         self.images, self.labels = train.images, train.labels
         self.val_images, self.val_labels = val.images, val.labels
         self.shift = int(cfg.data.get("shift", 4))
+        # class-balanced loss: positives of a rare attribute (gray hair, glasses) weigh as much as its negatives
+        # in total, so the judge's recall on rare attributes is not traded for accuracy on the common answer
+        positive = self.labels.mean(0).clip(1e-3, 1 - 1e-3)
+        self.pos_weight = (torch.from_numpy((1 - positive) / positive).float().clamp(max=50.0)
+                           if cfg.optim.get("class_balanced") else None)
         self.rng = np.random.default_rng(cfg.seed)
         self._metrics: dict[str, Any] | None = None
 
@@ -126,7 +132,7 @@ class ClassifierTask(TrainTask):
         x, y = batch
         model, opt = self.modules["classifier"], self.optimizers["classifier"]
         logits = model(x)
-        loss = F.binary_cross_entropy_with_logits(logits, y)
+        loss = F.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight)
         opt.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         opt.step()
@@ -145,7 +151,9 @@ class ClassifierTask(TrainTask):
 
     def export(self, folder: Path, step: int) -> dict[str, Any]:
         metrics = self.metrics()
-        facts = training_facts(self.cfg, step, validation=metrics)
+        model = self.sampling_module("classifier")
+        facts = training_facts(self.cfg, step, validation=metrics,
+                               parameters=sum(p.numel() for p in model.parameters()))
         save_weights(folder, self.sampling_module("classifier").state_dict(), {**self.model_cfg, "training": facts})
         (folder / "README.md").write_text(model_card(self.cfg.name, facts))
         return facts
@@ -154,10 +162,13 @@ class ClassifierTask(TrainTask):
 def model_card(name: str, facts: dict[str, Any]) -> str:
     val = facts["validation"]
     cfg = facts["config"]
+    size = int(cfg["model"].get("image_size", 64))
+    balanced = bool(cfg["optim"].get("class_balanced"))
     lines = [
         f"# {name} — 40-attribute CelebA face classifier",
         "",
-        "A small CNN (6 conv layers, ~0.74 M parameters, 64x64 input) that predicts the 40 CelebA attributes.",
+        f"A small CNN (6 conv layers, width {cfg['model'].get('width', 32)}, ~{facts.get('parameters', 0) / 1e6:.2f} M "
+        f"parameters, {size}x{size} input) that predicts the 40 CelebA attributes.",
         "Used by the person service (labels generated faces to learn latent directions, finds the glasses",
         "arithmetic demo) and by the makeup service (measures StarGAN edits).",
         "",
@@ -167,15 +178,17 @@ def model_card(name: str, facts: dict[str, Any]) -> str:
         "```",
         "",
         "## Data",
-        "CelebA subset in `../shared/datasets/celeba` (15,123 aligned faces, resized to 64 px), split by",
+        f"CelebA subset in `../shared/datasets/celeba` (15,123 aligned faces, resized to {size} px), split by",
         "identity (`genstudio.data.celeba.is_validation_identity`, 10% of people held out): the same person",
         f"is never in both train and validation. Validation images: {val['images']}.",
-        "Augmentation: horizontal flip, +/-4 px translation. CelebA is for non-commercial research only; this",
+        f"Augmentation: horizontal flip, +/-{cfg['data'].get('shift', 4)} px translation. CelebA is for "
+        "non-commercial research only; this",
         "model is a research artefact.",
         "",
         "## Training",
         f"- config: `configs/{name_to_config(name)}` (batch {cfg['batch_size']}, AdamW lr {cfg['lr']}, "
-        "warm-up + cosine)",
+        "warm-up + cosine)" + ("; class-balanced loss (each attribute's positives weigh as much as its "
+                               "negatives, so rare attributes are not traded for accuracy)" if balanced else ""),
         f"- steps: {facts['steps']}; wall time: {facts['wall_time_s'] / 60:.1f} min; hardware: {facts['hardware']}",
         f"- reproduce: `genstudio train classifier --config configs/{name_to_config(name)}`",
         "",
@@ -184,12 +197,16 @@ def model_card(name: str, facts: dict[str, Any]) -> str:
         "The baseline column is the accuracy of always answering the majority class — compare against it,",
         "since several attributes are rare (a high accuracy on a rare attribute can mean little).",
         "",
-        "| attribute | accuracy | balanced acc. | majority baseline | positives in val |",
-        "|---|---|---|---|---|",
+        "Recall is the share of real held-out faces *with* the attribute that the classifier confirms: as a judge",
+        "of edits, no edit can score above it.",
+        "",
+        "| attribute | accuracy | balanced acc. | recall | specificity | majority baseline | positives in val |",
+        "|---|---|---|---|---|---|---|",
     ]
     for a, v in val["per_attribute"].items():
         mark = " **" if a in KEY_ATTRIBUTES else ""
         lines.append(f"| {a}{mark.strip() and ' (key)'} | {v['accuracy']:.3f} | {v['balanced_accuracy']:.3f} | "
+                     f"{v.get('recall', float('nan')):.3f} | {v.get('specificity', float('nan')):.3f} | "
                      f"{v['baseline']:.3f} | {v['positives']} |")
     lines += [
         "",
@@ -206,4 +223,5 @@ def model_card(name: str, facts: dict[str, Any]) -> str:
 
 
 def name_to_config(name: str) -> str:
-    return "classifier-attributes-cpu.yaml" if name == "face-attributes" else f"{name}.yaml"
+    known = {"face-attributes": "classifier-attributes-cpu.yaml", "face-judge": "classifier-judge-cpu.yaml"}
+    return known.get(name, f"{name}.yaml")
