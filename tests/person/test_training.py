@@ -30,15 +30,18 @@ def fake_data(tmp_path: Path, monkeypatch) -> Path:
     val_ids = [i for i in range(1, 500) if is_validation_identity(i)][:2]
     train_ids = [i for i in range(1, 500) if not is_validation_identity(i)][:4]
     rng = np.random.default_rng(0)
-    with open(root / "attributes.csv", "w", newline="") as fa, open(root / "identities.csv", "w", newline="") as fi:
-        wa, wi = csv.writer(fa), csv.writer(fi)
+    with open(root / "attributes.csv", "w", newline="") as fa, open(root / "identities.csv", "w", newline="") as fi, \
+            open(root / "sources.csv", "w", newline="") as fs:
+        wa, wi, ws = csv.writer(fa), csv.writer(fi), csv.writer(fs)
         wa.writerow(["image", *ATTRIBUTES])
         wi.writerow(["image", "celeba_identity"])
+        ws.writerow(["image", "resample"])
         for k in range(24):
             name = f"{k + 1:06d}.jpg"
             Image.fromarray(rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(root / "images" / name)
             wa.writerow([name, *rng.integers(0, 2, len(ATTRIBUTES))])
             wi.writerow([name, (val_ids + train_ids)[k % 6]])
+            ws.writerow([name, "down" if k % 4 else "up"])  # a quarter are "soft" (up-sampled) photos
     return tmp_path
 
 
@@ -101,6 +104,29 @@ def test_wgan_grows_to_twice_the_resolution_keeping_the_base(fake_data):
     grown, _, conf = load_generator("person-wgan16")
     assert conf["resolution"] == 16 and conf["base_resolution"] == 8
     assert grown(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+
+
+def test_upsampler_starts_as_bicubic_trains_on_sharp_photos_and_loads(fake_data):
+    import torch.nn.functional as F
+
+    from genstudio.upsampler.model import load_upsampler
+
+    cfg = config(fake_data, "upsampler", "person-upsampler", 3, model={"width": 8, "blocks": 1, "critic_width": 8},
+                 optim={"adv_weight": 0.01, "adv_from": 1}, data={"val_images": 4})
+    trainer = Trainer(load_task("upsampler"), cfg)
+    assert len(trainer.task.images) == 12  # the train split's sharp photos only (soft ones left out)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        bicubic = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
+        assert torch.allclose(trainer.task.modules["upsampler"](x), bicubic)  # zero-initialised residual
+    assert trainer.train() == 3
+    with open(Path(cfg.run_dir) / "log.csv") as fh:
+        log = list(csv.DictReader(fh))
+    assert [float(r["loss_d"]) == 0 for r in log] == [True, False, False]  # the critic joins at adv_from
+    up = load_upsampler("person-upsampler")
+    assert up(x).shape == (2, 3, 32, 32)
+    config_json = json.loads((fake_data / "weights" / "person-upsampler" / "config.json").read_text())
+    assert {"val_psnr", "bicubic_psnr"} <= set(config_json["training"]["validation"])
 
 
 def test_classifier_trains_and_reports_held_out_accuracy(fake_data):

@@ -1,0 +1,51 @@
+"""Super-resolution networks: a small residual CNN that adds detail to a bicubic 2× up-sampling (so it starts
+as bicubic and learns only what bicubic misses), and a PatchGAN critic that judges 128 px detail."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ResBlock(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.ReLU(True), nn.Conv2d(width, width, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 0.2 * self.body(x)
+
+
+class Upsampler(nn.Module):
+    """[-1, 1] RGB [N, 3, H, W] -> [N, 3, 2H, 2W]: bicubic up-sampling plus a learnt residual."""
+
+    def __init__(self, width: int = 32, blocks: int = 4):
+        super().__init__()
+        self.head = nn.Conv2d(3, width, 3, 1, 1)
+        self.blocks = nn.Sequential(*[ResBlock(width) for _ in range(blocks)])
+        self.up = nn.Sequential(nn.Conv2d(width, width * 4, 3, 1, 1), nn.PixelShuffle(2), nn.ReLU(True))
+        self.tail = nn.Conv2d(width, 3, 3, 1, 1)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        base = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+        h = self.head(x)
+        return (base + self.tail(self.up(h + self.blocks(h)))).clamp(-1, 1)
+
+
+class PatchCritic(nn.Module):
+    """128 px image -> a map of realism scores, one per ~22 px patch (no normalisation: hinge loss)."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(4 * width, 1, 3, 1, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
