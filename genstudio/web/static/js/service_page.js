@@ -100,13 +100,24 @@
     onFailed: () => { button.disabled = false; },
     imageActions: [
       { name: "again", label: G.t("again"), run: (image, job) => run(job.params) },
-      { name: "variations", label: G.t("variations"), run: (image, job) => {
-        const params = Object.assign({}, job.params);
-        schema.filter((p) => p.type === "seed").forEach((p) => { params[p.name] = randomSeed(); });
-        return run(params);
-      } },
+      { name: "variations", label: G.t("variations"), run: (image, job) => run(variationParams(image, job)) },
     ],
   });
+
+  /* Variations of *this* image where the service can make them (a `variation` strength parameter): its own
+   * seed (seed + index) with a small variation, so every new image is a nearby neighbour of the clicked one.
+   * Services without one get the batch again with new seeds. */
+  function variationParams(image, job) {
+    const params = Object.assign({}, job.params);
+    const strength = schema.find((p) => p.name === "variation");
+    if (strength && typeof params.seed === "number") {
+      if (!(params.variation > 0)) params.seed = params.seed + (image.index || 0);
+      params.variation = params.variation > 0 ? Math.max(0.05, params.variation / 2) : 0.25;  // closer to the base
+      return params;
+    }
+    schema.filter((p) => p.type === "seed").forEach((p) => { params[p.name] = randomSeed(); });
+    return params;
+  }
 
   async function run(params) {
     clearErrors();
