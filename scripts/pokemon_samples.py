@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw
 
 from genstudio import weights
 from genstudio.data.pokemon import TYPES
-from genstudio.diffusion.model import PokemonModel
 from genstudio.imaging import grid
+from genstudio.services.pokemon.models import load_pokemon_model
 
 
 def main() -> None:
@@ -24,11 +24,12 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=3.0)
     parser.add_argument("--out", default=None, help="default weights/<model>/samples_by_type.png")
     args = parser.parse_args()
-    model = PokemonModel.load(args.model)
+    model = load_pokemon_model(args.model)  # diffusion or GAN
     rows = []
     for t, name in enumerate((*TYPES, "any")):
         seeds = [100 * t + i for i in range(args.per_type)]
-        images = model.generate(name, seeds, args.sampler, args.steps, args.guidance)
+        images = model.generate(type_name=name, seeds=seeds, sampler=args.sampler, steps=args.steps,
+                                guidance=args.guidance)
         label = Image.new("RGB", images[0].size, "white")
         ImageDraw.Draw(label).text((4, images[0].height // 2 - 6), name, fill="black")
         rows += [label, *images]

@@ -24,6 +24,7 @@ from ..weights import save as save_weights
 from ..wgan.facts import training_facts
 from ..wgan.latent import z_for_seeds
 from .augment import diff_augment
+from .card import write_card
 from .model import generator_config
 from .networks import Discriminator, Generator
 
@@ -100,4 +101,5 @@ class PokemonGanTask(TrainTask):
         facts = training_facts(self.cfg, step)
         state = {f"generator.{k}": v for k, v in self.sampling_module("generator").state_dict().items()}
         save_weights(folder, state, {**self.model_cfg, "training": facts})
+        write_card(folder, self.cfg.name, facts, self.model_cfg)
         return facts

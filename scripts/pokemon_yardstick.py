@@ -1,0 +1,96 @@
+"""Measure Pokémon models on the yardstick and keep it in their cards.
+
+For each model: the yardstick table (ladder + the model's row) and the memorisation check go into a
+`## Yardstick` section of weights/<name>/README.md (between `<!-- yardstick -->` markers, so the rest of the
+card is kept); with --record, a row (steps, wall time, FID, KID, precision, recall) is appended to the
+model's history (weights/<name>/history.json) first, and the history table is written too. With --bakeoff
+the equal-budget bake-off table (scripts/pokemon_bakeoff.sh's table.json) is added.
+
+    .venv/bin/python scripts/pokemon_yardstick.py pokemon pokemon-gan --record [--bakeoff runs/bakeoff/table.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+from pathlib import Path
+
+from genstudio import weights
+from genstudio.yardstick.pokemon import evaluate, format_table
+
+SECTION = re.compile(r"\n?<!-- yardstick -->.*?<!-- /yardstick -->\n?", re.S)
+LADDER_NOTE = (
+    "FID, KID (×1000) and k-NN precision/recall (k = 3) in the features of "
+    "[`pokemon-features`](../pokemon-features/README.md), a luminance-only network trained to tell *other* "
+    "species apart, so the features see silhouette and inner structure, not palette. The reference is half of "
+    "the art of the held-out species (the network never saw them); the ladder degrades the other half. "
+    "Samples: one per requested type in the art set's type proportions, fixed seeds, the page's defaults. "
+    "Reproduce: `genstudio eval pokemon --weights NAME`."
+)
+
+
+def trained_steps(name: str, hours: float | None) -> tuple[int, float]:
+    """(steps, wall-time hours) of a model: from the GAN's training facts, or the diffusion config's step
+    (its wall time lives in the card's prose, so pass --hours)."""
+    config = json.loads((weights.model_dir(name) / "config.json").read_text())
+    facts = config.get("training") or {}
+    steps = int(facts.get("steps") or config.get("step") or 0)
+    return steps, hours if hours is not None else float(facts.get("wall_time_s") or 0.0) / 3600
+
+
+def history_table(history: list[dict]) -> str:
+    lines = ["| date | steps | wall time (h) | FID ↓ | KID×1000 ↓ | precision ↑ | recall ↑ |", "|---" * 7 + "|"]
+    for h in history:
+        lines.append(f"| {h['date']} | {h['steps']:,} | {h['wall_time_h']:.2f} | {h['fid']:.2f} | {h['kid']:.2f} | "
+                     f"{h['precision']:.2f} | {h['recall']:.2f} |")
+    return "\n".join(lines)
+
+
+def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: dict | None) -> str:
+    ladder = {k: v for k, v in rows.items() if k.startswith(("real", "colour", "noise"))}
+    parts = ["<!-- yardstick -->", "## Yardstick", "", LADDER_NOTE, "",
+             format_table({**ladder, name: rows[name]}, highlight=name), "",
+             f"Memorisation check: median RMS pixel distance (32 px, 0–1) from a sample to its nearest training "
+             f"image {memo:.3f} (a copy would be near 0).", ""]
+    if history:
+        parts += ["### History", "", history_table(history), ""]
+    if bakeoff:
+        parts += ["### Equal-budget bake-off", "",
+                  "Candidates trained at the same time, one thread each, on the same shared 2-core CPU; "
+                  "`name@N min` is the snapshot after N minutes of wall time (`scripts/pokemon_bakeoff.sh`).", "",
+                  format_table(bakeoff["rows"]), ""]
+    parts.append("<!-- /yardstick -->")
+    return "\n".join(parts) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+")
+    parser.add_argument("--data-root", default="../shared/datasets")
+    parser.add_argument("--record", action="store_true", help="append this measurement to the history")
+    parser.add_argument("--bakeoff", default=None, help="a bake-off table.json to include")
+    parser.add_argument("--hours", type=float, default=None, help="wall time to record when the model has none")
+    args = parser.parse_args()
+    rows, memo = evaluate(args.names, args.data_root)
+    print(format_table(rows))
+    bakeoff = json.loads(Path(args.bakeoff).read_text()) if args.bakeoff else None
+    for name in args.names:
+        folder = weights.model_dir(name)
+        history_path = folder / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.is_file() else []
+        if args.record:
+            steps, hours = trained_steps(name, args.hours)
+            history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": hours,
+                            **{k: round(v, 4) for k, v in rows[name].items()}})
+            history_path.write_text(json.dumps(history, indent=2) + "\n")
+        card = folder / "README.md"
+        text = card.read_text() if card.is_file() else f"# {name}\n"
+        text = SECTION.sub("\n", text).rstrip() + "\n\n" + section(name, rows, memo[name], history, bakeoff)
+        card.write_text(text)
+        print(f"{card}: yardstick section written")
+
+
+if __name__ == "__main__":
+    main()
