@@ -87,11 +87,18 @@ class Discriminator(nn.Module):
         return self.src(h), self.cls(h).flatten(1)
 
 
-def build(cfg: dict) -> tuple[Generator, Discriminator]:
-    """Both networks from a model config dict (the `model:` part of a training config / config.json)."""
+def build(cfg: dict) -> tuple[nn.Module, Discriminator]:
+    """Both networks from a model config dict (the `model:` part of a training config / config.json).
+    `head: bilateral` gives the bilateral-grid generator (genstudio.stargan.bilateral), else the pixel one."""
     c_dim = len(cfg.get("attributes", ATTRIBUTES))
-    g = Generator(c_dim, cfg.get("g_conv_dim", 64), cfg.get("g_repeat_num", 6), cfg.get("residual", True),
-                  cfg.get("g_edge_kernel", 7))
+    g: nn.Module
+    if cfg.get("head", "pixel") == "bilateral":
+        from .bilateral import BilateralGenerator
+
+        g = BilateralGenerator(c_dim, cfg.get("g_conv_dim", 32), cfg.get("g_repeat_num", 3), cfg.get("luma_bins", 8))
+    else:
+        g = Generator(c_dim, cfg.get("g_conv_dim", 64), cfg.get("g_repeat_num", 6), cfg.get("residual", True),
+                      cfg.get("g_edge_kernel", 7))
     d = Discriminator(cfg.get("image_size", 128), c_dim, cfg.get("d_conv_dim", 64), cfg.get("d_repeat_num", 6),
                       cfg.get("d_max_dim", 2048))
     return g, d

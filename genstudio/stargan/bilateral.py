@@ -1,0 +1,74 @@
+"""A StarGAN generator whose edit cannot smear: it predicts a low-resolution *bilateral grid* of affine colour
+transforms (HDRNet, Gharbi et al. 2017) instead of pixels.
+
+For each cell of a (S/4 × S/4) spatial grid and each of `luma_bins` brightness levels it outputs a 3×4 affine
+colour matrix; a pixel's transform is read from the grid by its position and its own brightness (trilinear
+"slicing") and applied to its colour. The transform is smooth in space but follows edges in the photo (hair
+against skin against background differ in brightness), and it can be sliced at *any* resolution with the
+full-resolution photo as the guide, so the edit keeps the photo's sharpness and cannot paint blotches that
+are not in the photo's own structure. Starts as the identity (zero-initialised last layer).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .networks import ResidualBlock, _norm
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] RGB [N, 3, H, W] -> brightness in [0, 1], [N, H, W] (the slicing guide)."""
+    return ((0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]) + 1) / 2
+
+
+def slice_grid(grid: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+    """grid [N, 12, D, Gh, Gw], guide [N, H, W] in [0, 1] -> per-pixel coefficients [N, 12, H, W]."""
+    n, _, h, w = guide.shape[0], None, guide.shape[1], guide.shape[2]
+    ys = torch.linspace(-1, 1, h, device=guide.device, dtype=guide.dtype)
+    xs = torch.linspace(-1, 1, w, device=guide.device, dtype=guide.dtype)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    coords = torch.stack([gx.expand(n, h, w), gy.expand(n, h, w), guide.clamp(0, 1) * 2 - 1], -1)
+    out = F.grid_sample(grid, coords.unsqueeze(1), mode="bilinear", padding_mode="border", align_corners=True)
+    return out[:, :, 0]
+
+
+def apply_affine(coeffs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """out = (I + A) x + b per pixel; coeffs [N, 12, H, W] hold A (3×3, row-major) then b (3)."""
+    a = coeffs[:, :9].reshape(x.shape[0], 3, 3, *x.shape[2:])
+    b = coeffs[:, 9:]
+    return x + torch.einsum("nijhw,njhw->nihw", a, x) + b
+
+
+class BilateralGenerator(nn.Module):
+    """(face [N, 3, S, S] in [-1, 1], target attributes [N, c_dim]) -> edited face, same size.
+
+    `edit(x_small, c, full)` applies the grid predicted from the small crop to `full`, a larger crop of the
+    same face (any size), with `full` itself as the guide.
+    """
+
+    def __init__(self, c_dim: int, conv_dim: int = 32, repeat_num: int = 3, luma_bins: int = 8):
+        super().__init__()
+        self.c_dim, self.luma_bins = c_dim, luma_bins
+        layers: list[nn.Module] = [nn.Conv2d(3 + c_dim, conv_dim, 3, 1, 1, bias=False), _norm(conv_dim), nn.ReLU(True)]
+        ch = conv_dim
+        for _ in range(2):
+            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), _norm(ch * 2), nn.ReLU(True)]
+            ch *= 2
+        layers += [ResidualBlock(ch) for _ in range(repeat_num)]
+        self.body = nn.Sequential(*layers)
+        self.coeffs = nn.Conv2d(ch, 12 * luma_bins, 1)
+        nn.init.zeros_(self.coeffs.weight)
+        nn.init.zeros_(self.coeffs.bias)
+
+    def grid(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        c_map = c.view(c.size(0), c.size(1), 1, 1).expand(-1, -1, x.size(2), x.size(3)).to(x.dtype)
+        h = self.coeffs(self.body(torch.cat([x, c_map], 1)))
+        return h.view(x.shape[0], 12, self.luma_bins, h.shape[2], h.shape[3])
+
+    def edit(self, x: torch.Tensor, c: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
+        return apply_affine(slice_grid(self.grid(x, c), luma(full)), full).clamp(-1, 1)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.edit(x, c, x)
