@@ -1,4 +1,5 @@
-"""UpsamplerTask (`genstudio train upsampler`): 64 → 128 px super-resolution on the sharp CelebA photos.
+"""UpsamplerTask (`genstudio train upsampler`): 64 → 128 px super-resolution on the sharp CelebA photos
+(`data.dataset: celeba`, for the virtual person) or the Pokémon art (`data.dataset: pokemon`).
 
 Low-resolution inputs are the 128 px photos area-down-sampled to 64 (with a little blur and noise now and
 then, since generated faces are not clean down-samplings); the loss is L1 to the 128 px photo plus a small
@@ -40,6 +41,22 @@ def degrade(hr: torch.Tensor, generator: torch.Generator | None = None, blur_p: 
     return lr.clamp(-1, 1)
 
 
+def training_images(data_root: str, dataset: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) uint8 images at 128 px: CelebA's sharp photos split by identity, or the Pokémon
+    art split by species (the yardstick's held-out species are the validation images)."""
+    if dataset == "pokemon":
+        from ..data.pokemon import is_held_out_species, load_pokemon
+
+        art = load_pokemon(data_root, size=128, subset="art", limit=limit)
+        held = np.array([is_held_out_species(d) for d in art.dex], dtype=bool)
+        return art.images[~held], art.images[held]
+    if dataset != "celeba":
+        raise ValueError(f"data.dataset must be celeba or pokemon, not {dataset!r}")
+    train = load_celeba(data_root, size=128, split="train", limit=limit, sharp_only=True)
+    val = load_celeba(data_root, size=128, split="val", limit=limit, sharp_only=True)
+    return train.images, val.images
+
+
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     mse = ((a - b) / 2).pow(2).mean().clamp_min(1e-10)
     return float(10 * torch.log10(1 / mse))
@@ -60,10 +77,8 @@ class UpsamplerTask(TrainTask):
         self.ema_modules = ["upsampler"]
         self.adv_weight = float(cfg.optim.get("adv_weight", 0.01))
         self.adv_from = int(cfg.optim.get("adv_from", 500))  # L1 alone first: the critic then judges faces
-        train = load_celeba(cfg.data_root, size=128, split="train", limit=cfg.data.get("limit"), sharp_only=True)
-        val = load_celeba(cfg.data_root, size=128, split="val", limit=cfg.data.get("limit"), sharp_only=True)
-        self.images = train.images
-        self.val = uint8_to_tensor(val.images[: int(cfg.data.get("val_images", 120))])
+        self.images, val = training_images(cfg.data_root, str(cfg.data.get("dataset", "celeba")), cfg.data.get("limit"))
+        self.val = uint8_to_tensor(val[: int(cfg.data.get("val_images", 120))])
         self.rng = np.random.default_rng(cfg.seed)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self._metrics: dict[str, float] | None = None
