@@ -10,6 +10,7 @@ species (usually in another art style).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,34 @@ def retrieval_accuracy(features: np.ndarray, labels: np.ndarray) -> float:
     return float((labels[sim.argmax(1)] == labels)[keep].mean())
 
 
+@dataclass(frozen=True)
+class ShapeModel:
+    width: int = 32
+    image_size: int = 64
+    dropout: float = 0.3
+
+
+@dataclass(frozen=True)
+class ShapeOptim:
+    weight_decay: float = 5e-4
+    warmup: int = 200
+    label_smoothing: float = 0.1
+
+
+@dataclass(frozen=True)
+class ShapeData:
+    contrast: float = 0.4  # luminance contrast jitter, ± fraction
+    brightness: float = 0.3  # luminance offset jitter, ± (in [-1, 1] units)
+    augment: dict = field(default_factory=lambda: {"rotate": 20, "scale": 0.15, "translate": 0.08})
+
+
 class ShapeFeaturesTask(TrainTask):
+    Model, Optim, Data = ShapeModel, ShapeOptim, ShapeData
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"width": 32, "image_size": 64, "dropout": 0.3, **cfg.model}
-        size = int(m["image_size"])
+        m, o, d = self.opts.model, self.opts.optim, self.opts.data
+        size = m.image_size
         data = load_pokemon(cfg.data_root, size=size, subset="art")
         held = np.array([is_held_out_species(d) for d in data.dex])
         species = sorted(set(data.dex[~held].tolist()))
@@ -69,19 +93,18 @@ class ShapeFeaturesTask(TrainTask):
         self.labels = np.array([index[d] for d in data.dex[~held]], dtype=np.int64)
         self.types = data.type1[~held]
         self.val_images, self.val_dex = data.images[held], data.dex[held]
-        self.model_cfg = {"family": "pokemon-features", "classes": len(species), "width": int(m["width"]),
-                          "image_size": size, "dropout": float(m["dropout"]), "held_out_percent": 20}
+        self.model_cfg = {"family": "pokemon-features", "classes": len(species), "width": m.width,
+                          "image_size": size, "dropout": m.dropout, "held_out_percent": 20}
         model = ShapeFeatures(len(species), self.model_cfg["width"], size, self.model_cfg["dropout"])
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 5e-4)))
-        warmup = int(cfg.optim.get("warmup", 200))
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=o.weight_decay)
+        warmup = o.warmup
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / max(1, cfg.steps)))
         model, opt, sched = accelerator.prepare(model, opt, sched)
         self.modules, self.optimizers, self.schedulers = {"features": model}, {"features": opt}, {"features": sched}
-        self.augment = Augment.from_config(cfg.data.get("augment", {"rotate": 20, "scale": 0.15, "translate": 0.08}))
-        self.contrast = float(cfg.data.get("contrast", 0.4))
-        self.brightness = float(cfg.data.get("brightness", 0.3))
-        self.label_smoothing = float(cfg.optim.get("label_smoothing", 0.1))
+        self.augment = Augment.from_config(d.augment)
+        self.contrast, self.brightness = d.contrast, d.brightness
+        self.label_smoothing = o.label_smoothing
         self.rng = np.random.default_rng(cfg.seed)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self._metrics: dict[str, Any] | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw
 from ..data.celeba import ATTRIBUTES, load_celeba
 from ..imaging import uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from ..weights import save as save_weights
 from ..wgan.facts import training_facts
 from .networks import AttributeClassifier
@@ -83,16 +85,38 @@ def accuracy_chart(metrics: dict[str, Any]) -> Image.Image:
     return im
 
 
+@dataclass(frozen=True)
+class ClassifierModel:
+    width: int = 32
+    image_size: int = 64
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class ClassifierOptim:
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    class_balanced: bool = False  # weigh each attribute's positives as much as its negatives (rare attributes)
+
+
+@dataclass(frozen=True)
+class ClassifierData:
+    shift: int = 4  # random translation, pixels
+    limit: int | None = None
+    val_limit: int | None = None
+
+
 class ClassifierTask(TrainTask):
+    Model, Optim, Data = ClassifierModel, ClassifierOptim, ClassifierData
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"width": 32, "image_size": 64, "dropout": 0.2, **cfg.model}
-        self.model_cfg = {"family": "classifier", "attributes": list(ATTRIBUTES), "width": int(m["width"]),
-                          "image_size": int(m["image_size"]), "dropout": float(m["dropout"])}
+        o, d = self.opts.optim, self.opts.data
+        self.model_cfg = {"family": "classifier", "attributes": list(ATTRIBUTES), **as_dict(self.opts.model)}
         model = AttributeClassifier(ATTRIBUTES, self.model_cfg["width"], self.model_cfg["image_size"],
                                     self.model_cfg["dropout"])
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 1e-4)))
-        warmup = int(cfg.optim.get("warmup", 100))
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=o.weight_decay)
+        warmup = o.warmup
 
         def schedule(step: int) -> float:  # linear warm-up, then cosine to 5%
             if step < warmup:
@@ -106,16 +130,16 @@ class ClassifierTask(TrainTask):
         self.optimizers = {"classifier": opt}
         self.schedulers = {"classifier": sched}
         size = self.model_cfg["image_size"]
-        train = load_celeba(cfg.data_root, size=size, split="train", limit=cfg.data.get("limit"))
-        val = load_celeba(cfg.data_root, size=size, split="val", limit=cfg.data.get("val_limit"))
+        train = load_celeba(cfg.data_root, size=size, split="train", limit=d.limit)
+        val = load_celeba(cfg.data_root, size=size, split="val", limit=d.val_limit)
         self.images, self.labels = train.images, train.labels
         self.val_images, self.val_labels = val.images, val.labels
-        self.shift = int(cfg.data.get("shift", 4))
+        self.shift = d.shift
         # class-balanced loss: positives of a rare attribute (gray hair, glasses) weigh as much as its negatives
         # in total, so the judge's recall on rare attributes is not traded for accuracy on the common answer
         positive = self.labels.mean(0).clip(1e-3, 1 - 1e-3)
         self.pos_weight = (torch.from_numpy((1 - positive) / positive).float().clamp(max=50.0)
-                           if cfg.optim.get("class_balanced") else None)
+                           if o.class_balanced else None)
         self.rng = np.random.default_rng(cfg.seed)
         self._metrics: dict[str, Any] | None = None
 

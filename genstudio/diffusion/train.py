@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from PIL import Image
 from ..data.pokemon import ANY, TYPES, load_pokemon
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from ..weights import load as load_weights
 from ..weights import save as save_weights
 from .augment import Augment
@@ -44,12 +46,63 @@ def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
     return rule
 
 
-def lr_rule(cfg: TrainConfig, default_warmup: int) -> Callable[[int], float]:
+def lr_rule(optim: AutoencoderOptim | DiffusionOptim, steps: int) -> Callable[[int], float]:
     """The rule of a config's `optim` (warmup, decay_from, lr_floor) over its `steps`."""
-    o = cfg.optim
-    decay_from = o.get("decay_from")
-    return warmup_lambda(int(o.get("warmup", default_warmup)), None if decay_from is None else int(decay_from),
-                         cfg.steps, float(o.get("lr_floor", 0.1)))
+    return warmup_lambda(optim.warmup, optim.decay_from, steps, optim.lr_floor)
+
+
+@dataclass(frozen=True)
+class AutoencoderModel:
+    image_size: int = 64
+    channels: list[int] = field(default_factory=lambda: [48, 96])
+    latent_channels: int = 4
+    blocks: int = 1
+    out_channels: int = 32
+    groups: int = 8
+
+
+@dataclass(frozen=True)
+class AutoencoderOptim:
+    warmup: int = 100
+    decay_from: int | None = None  # linear decay to lr_floor × lr from this step to the last
+    lr_floor: float = 0.1
+    weight_decay: float = 0.0
+    latent_noise: float = 0.1  # noise added to the latent in training (diffusion errors then decode cleanly)
+    latent_l2: float = 1e-3  # a light pull of the latent towards 0
+    mse_weight: float = 1.0  # beside L1
+    train_only: str | None = None  # "decoder": fine-tune the decoder of extra.init_from, keep its latent space
+
+
+@dataclass(frozen=True)
+class PokemonData:
+    subset: str = "art"
+    limit: int | None = None
+    augment: dict | None = None  # genstudio.diffusion.augment.Augment fields
+    refresh: int = 8  # latent diffusion: images re-encoded under a fresh augmentation per step
+    label_dropout: float = 0.15  # latent diffusion: labels dropped to "any" (classifier-free guidance)
+
+
+@dataclass(frozen=True)
+class PokemonExtra:
+    init_from: str | None = None  # continue from shipped weights
+    config_file: str | None = None  # the repo config named in the model card, when not the default
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    autoencoder: str = "pokemon-autoencoder"
+    unet: dict | None = None  # UNet2DModel kwargs over genstudio.diffusion.unet.DEFAULT_UNET
+    schedule: dict | None = None  # noise schedule over genstudio.diffusion.pipeline.DEFAULT_SCHEDULE
+
+
+@dataclass(frozen=True)
+class DiffusionOptim:
+    warmup: int = 200
+    decay_from: int | None = None
+    lr_floor: float = 0.1
+    weight_decay: float = 0.0
+    min_snr_gamma: float = 5.0
+    clip: float = 1.0  # gradient norm clip
 
 
 class Randomness:
@@ -94,32 +147,34 @@ class AutoencoderTask(TrainTask):
     the encoder and its latent statistics exactly: the latent space a diffusion model was trained in stays the
     same, so its samples just decode sharper (the idea of Stable Diffusion's fine-tuned VAE decoders)."""
 
+    Model, Optim, Data, Extra = AutoencoderModel, AutoencoderOptim, PokemonData, PokemonExtra
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        model = dict(cfg.model)
-        self.size = int(model.pop("image_size", 64))
-        self.latent_noise = float(cfg.optim.get("latent_noise", 0.1))
-        self.latent_l2 = float(cfg.optim.get("latent_l2", 1e-3))
-        self.mse_weight = float(cfg.optim.get("mse_weight", 1.0))
+        model, o, d = as_dict(self.opts.model), self.opts.optim, self.opts.data
+        self.size = int(model.pop("image_size"))
+        self.latent_noise, self.latent_l2, self.mse_weight = o.latent_noise, o.latent_l2, o.mse_weight
         ae = Autoencoder.from_config(model)
-        init_from = (cfg.extra or {}).get("init_from")
+        init_from = self.opts.extra.init_from
         if init_from:
-            ae.load_state_dict(load_weights(str(init_from)).tensors)
-        self.decoder_only = cfg.optim.get("train_only") == "decoder"
+            ae.load_state_dict(load_weights(init_from).tensors)
+        if o.train_only not in (None, "decoder"):
+            raise ValueError("optim.train_only must be 'decoder' (or absent)")
+        self.decoder_only = o.train_only == "decoder"
         if self.decoder_only and not init_from:
             raise ValueError("optim.train_only: decoder needs extra.init_from (the autoencoder whose encoder to keep)")
         if self.decoder_only:
             ae.encoder.requires_grad_(False)
         params = ae.decoder.parameters() if self.decoder_only else ae.parameters()
-        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(cfg, 100))
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=o.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
         ae, opt = accelerator.prepare(ae, opt)
         self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
         self.schedulers = {"autoencoder": sched}
         self.ema_modules = ["autoencoder"]
-        data = load_pokemon(cfg.data_root, self.size, str(cfg.data.get("subset", "art")), cfg.data.get("limit"))
+        data = load_pokemon(cfg.data_root, self.size, d.subset, d.limit)
         self.images = data.images
-        augment = Augment.from_config(cfg.data.get("augment"))
+        augment = Augment.from_config(d.augment)
         self.data = ImageBatches(self.images, None, cfg.batch_size, augment, cfg.seed + accelerator.process_index)
         probe = np.random.default_rng(1234).choice(len(self.images), min(16, len(self.images)), replace=False)
         self.probe = uint8_to_tensor(self.images[np.sort(probe)])
@@ -251,36 +306,37 @@ class LatentPool(Randomness):
 class LatentDiffusionTask(TrainTask):
     """Type-conditioned latent diffusion: v- (or ε-) prediction, Min-SNR-γ weighting, label dropout for CFG."""
 
+    Model, Optim, Data, Extra = DiffusionModel, DiffusionOptim, PokemonData, PokemonExtra
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
         from .pipeline import schedule_config, training_scheduler
         from .unet import build_unet, unet_config
 
-        model = dict(cfg.model)
-        self.ae_name = str(model.get("autoencoder", "pokemon-autoencoder"))
+        model, o, d = self.opts.model, self.opts.optim, self.opts.data
+        self.ae_name = model.autoencoder
         self.ae, self.ae_checkpoint = load_autoencoder(self.ae_name, self.device)
         self.image_size = int(self.ae.config["image_size"])
-        self.schedule = schedule_config(model.get("schedule"))
+        self.schedule = schedule_config(model.schedule)
         self.noise_sched = training_scheduler(self.schedule)
         self.alphas = self.noise_sched.alphas_cumprod.to(self.device)
-        self.min_snr = float(cfg.optim.get("min_snr_gamma", 5.0))
-        self.label_dropout = float(cfg.data.get("label_dropout", 0.15))
-        self.unet_cfg = unet_config(model.get("unet"))
-        unet = build_unet(model.get("unet"))
-        init_from = (cfg.extra or {}).get("init_from")
-        if init_from:
-            unet.load_state_dict(unet_state(load_weights(str(init_from)).tensors, prefer_live=True))
-        opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=float(cfg.optim.get("weight_decay", 0.0)))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(cfg, 200))
+        self.min_snr, self.clip = o.min_snr_gamma, o.clip
+        self.label_dropout = d.label_dropout
+        self.unet_cfg = unet_config(model.unet)
+        unet = build_unet(model.unet)
+        if self.opts.extra.init_from:
+            unet.load_state_dict(unet_state(load_weights(self.opts.extra.init_from).tensors, prefer_live=True))
+        opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=o.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
         unet, opt = accelerator.prepare(unet, opt)
         self.modules, self.optimizers, self.schedulers = {"unet": unet}, {"unet": opt}, {"unet": sched}
         self.ema_modules = ["unet"]
 
-        data = load_pokemon(cfg.data_root, self.image_size, str(cfg.data.get("subset", "art")), cfg.data.get("limit"))
+        data = load_pokemon(cfg.data_root, self.image_size, d.subset, d.limit)
         self.type1, self.type2 = torch.from_numpy(data.type1), torch.from_numpy(data.type2)
         cache = cfg.run_path() / f"latents-{self.ae_checkpoint}-{len(data.images)}.pt"
-        self.pool = LatentPool(self.ae, data.images, Augment.from_config(cfg.data.get("augment")),
-                               int(cfg.data.get("refresh", 8)), cfg.seed + accelerator.process_index,
+        self.pool = LatentPool(self.ae, data.images, Augment.from_config(d.augment),
+                               d.refresh, cfg.seed + accelerator.process_index,
                                cache, self.device)
         self.random = Randomness(cfg.seed + 1000 + accelerator.process_index)
         self.rng, self.gen = self.random.rng, self.random.gen
@@ -331,7 +387,7 @@ class LatentDiffusionTask(TrainTask):
         opt.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         if self.accelerator.sync_gradients:
-            self.accelerator.clip_grad_norm_(unet.parameters(), float(self.cfg.optim.get("clip", 1.0)))
+            self.accelerator.clip_grad_norm_(unet.parameters(), self.clip)
         opt.step()
         self.schedulers["unet"].step()
         return {"loss": loss.item(), "mse": per.mean().item()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from PIL import Image
 from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from ..weights import save as save_weights
 from ..wgan.facts import training_facts
 from .networks import MapAutoencoder
@@ -38,19 +40,38 @@ def plane_grid(model: MapAutoencoder, extent: float = 2.5, n: int = 8) -> Image.
         return grid(to_pil(model.decode(z)), columns=n, pad=0)
 
 
+@dataclass(frozen=True)
+class MapModel:
+    resolution: int = 64
+    width: int = 24
+    latent_dim: int = 2
+    hidden: int = 256
+
+
+@dataclass(frozen=True)
+class MapOptim:
+    kl_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class MapData:
+    limit: int | None = None
+    map_points: int = 4000  # faces placed on the shipped map (points.json)
+
+
 class LatentMapTask(TrainTask):
+    Model, Optim, Data = MapModel, MapOptim, MapData
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"resolution": 64, "width": 24, "latent_dim": 2, "hidden": 256, **cfg.model}
-        keys = ("resolution", "width", "latent_dim", "hidden")
-        self.model_cfg = {"family": "latentmap", **{k: int(m[k]) for k in keys}}
-        model = MapAutoencoder(**{k: self.model_cfg[k] for k in ("resolution", "width", "latent_dim", "hidden")})
+        self.model_cfg = {"family": "latentmap", **as_dict(self.opts.model)}
+        model = MapAutoencoder(**as_dict(self.opts.model))
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         model, opt = accelerator.prepare(model, opt)
         self.modules, self.optimizers = {"autoencoder": model}, {"autoencoder": opt}
         self.ema_modules = ["autoencoder"]
-        self.kl_weight = float(cfg.optim.get("kl_weight", 1.0))
-        data = load_celeba(cfg.data_root, size=self.model_cfg["resolution"], split="train", limit=cfg.data.get("limit"))
+        self.kl_weight = self.opts.optim.kl_weight
+        data = load_celeba(cfg.data_root, size=self.model_cfg["resolution"], split="train", limit=self.opts.data.limit)
         self.data = data
         self.rng = np.random.default_rng(cfg.seed)
 
@@ -100,5 +121,5 @@ class LatentMapTask(TrainTask):
     def export(self, folder: Path, step: int) -> dict[str, Any]:
         facts = training_facts(self.cfg, step, kl_weight=self.kl_weight)
         save_weights(folder, self.sampling_module("autoencoder").state_dict(), {**self.model_cfg, "training": facts})
-        (folder / "points.json").write_text(json.dumps(self.points(int(self.cfg.data.get("map_points", 4000)))))
+        (folder / "points.json").write_text(json.dumps(self.points(self.opts.data.map_points)))
         return facts

@@ -8,6 +8,7 @@ dual-type creature is its first or second type at random, so either type draws i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from PIL import Image
 from ..data.pokemon import TYPES, load_pokemon
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from ..weights import save as save_weights
 from ..wgan.facts import training_facts
 from ..wgan.latent import z_for_seeds
@@ -31,24 +33,48 @@ from .networks import Discriminator, Generator
 GRID_TYPES = [TYPES[i % len(TYPES)] for i in range(36)]
 
 
+@dataclass(frozen=True)
+class GanModel:
+    z_dim: int = 128
+    width: int = 32  # generator channels at 64 px (×8 at 4–8 px)
+    d_width: int = 32
+    resolution: int = 64
+
+
+@dataclass(frozen=True)
+class GanOptim:
+    betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    lr_g: float | None = None  # default: the config's lr
+    lr_d: float | None = None
+    recon_weight: float = 1.0  # the discriminator's self-supervised reconstruction loss
+
+
+@dataclass(frozen=True)
+class GanData:
+    subset: str = "art"
+    limit: int | None = None
+    diffaugment: str = "colour,translation,cutout"
+
+
 class PokemonGanTask(TrainTask):
+    Model, Optim, Data = GanModel, GanOptim, GanData
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"z_dim": 128, "width": 32, "resolution": 64, "d_width": 32, **cfg.model}
-        self.model_cfg = generator_config(m)
-        g = Generator(self.model_cfg["z_dim"], self.model_cfg["width"], self.model_cfg["resolution"])
-        d = Discriminator(int(m["d_width"]), self.model_cfg["resolution"])
-        betas = tuple(float(b) for b in cfg.optim.get("betas", (0.5, 0.999)))
-        opt_g = torch.optim.Adam(g.parameters(), lr=float(cfg.optim.get("lr_g", cfg.lr)), betas=betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=float(cfg.optim.get("lr_d", cfg.lr)), betas=betas)
+        m, o, d_cfg = self.opts.model, self.opts.optim, self.opts.data
+        self.model_cfg = generator_config(as_dict(m))
+        g = Generator(m.z_dim, m.width, m.resolution)
+        d = Discriminator(m.d_width, m.resolution)
+        betas = (o.betas[0], o.betas[1])
+        opt_g = torch.optim.Adam(g.parameters(), lr=o.lr_g or cfg.lr, betas=betas)
+        opt_d = torch.optim.Adam(d.parameters(), lr=o.lr_d or cfg.lr, betas=betas)
         g, d, opt_g, opt_d = accelerator.prepare(g, d, opt_g, opt_d)
         self.modules = {"generator": g, "discriminator": d}
         self.optimizers = {"generator": opt_g, "discriminator": opt_d}
         self.ema_modules = ["generator"]
-        self.policy = str(cfg.data.get("diffaugment", "colour,translation,cutout"))
-        self.recon_weight = float(cfg.optim.get("recon_weight", 1.0))
-        data = load_pokemon(cfg.data_root, size=self.model_cfg["resolution"], subset=str(cfg.data.get("subset", "art")),
-                            limit=cfg.data.get("limit"))
+        self.policy = d_cfg.diffaugment
+        self.recon_weight = o.recon_weight
+        data = load_pokemon(cfg.data_root, size=m.resolution, subset=d_cfg.subset, limit=d_cfg.limit)
         self.images, self.type1, self.type2 = data.images, data.type1, data.type2
         self.rng = np.random.default_rng(cfg.seed)
 

@@ -7,6 +7,7 @@ One loop step is one generator update preceded by ``n_critic`` critic updates (e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from .. import weights
 from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from .networks import ATTRIBUTES, HAIR, build
 
 
@@ -80,10 +82,50 @@ def grid_targets(c_org: torch.Tensor, attributes: tuple[str, ...]) -> list[torch
     return out
 
 
+@dataclass(frozen=True)
+class StarGanModel:
+    attributes: list[str] = field(default_factory=lambda: list(ATTRIBUTES))
+    image_size: int = 128
+    head: str = "pixel"  # or "bilateral": a grid of colour transforms (genstudio.stargan.bilateral)
+    g_conv_dim: int = 64
+    g_repeat_num: int = 6
+    g_edge_kernel: int = 7
+    residual: bool = True  # pixel head: start as the identity and learn only the change
+    luma_bins: int = 8  # bilateral head: brightness levels of the grid
+    d_conv_dim: int = 64
+    d_repeat_num: int = 6
+    d_max_dim: int = 2048
+
+
+@dataclass(frozen=True)
+class StarGanOptim:
+    g_lr: float | None = None  # default: the config's lr
+    d_lr: float | None = None
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int = 5
+    decay_from: int | None = None  # linear decay to 0 from this step; default: half the steps
+
+
+@dataclass(frozen=True)
+class StarGanData:
+    flip: bool = True
+    jitter: int = 0  # pixels of random shift
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class StarGanExtra:
+    init_from: str | None = None  # continue from shipped weights
+    lambda_adv: float = 1.0
+    lambda_cls: float = 1.0
+    lambda_rec: float = 10.0
+    lambda_gp: float = 10.0
+    change_prob: float = 0.4  # per attribute, the chance a training target flips it
+
+
 class StarGanTask(TrainTask):
-    """Config: model {image_size, g_conv_dim, g_repeat_num, d_conv_dim, d_repeat_num, residual},
-    optim {g_lr, d_lr, beta1, beta2, n_critic, decay_from}, data {flip, jitter, limit},
-    extra {lambda_adv, lambda_cls, lambda_rec, lambda_gp, change_prob, init_from}.
+    """StarGAN's objective: WGAN-GP adversarial + attribute classification + cycle reconstruction.
 
     ``lambda_adv`` weighs the generator's adversarial term. The gradient penalty holds the critic's *patch sum*
     to unit input gradient, while the loss takes the patch *mean*, so with an n×n patch map the realism signal
@@ -91,43 +133,43 @@ class StarGanTask(TrainTask):
     down at all. At 48 px (3×3 patches) that left classification ~10× stronger than realism per face, and G
     painted colour blotches that fool the classifier; the paper's 128 px (2×2) has a 4× ratio."""
 
+    Model, Optim, Data, Extra = StarGanModel, StarGanOptim, StarGanData, StarGanExtra
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"attributes": list(ATTRIBUTES), "image_size": 128, **cfg.model}
+        m = as_dict(self.opts.model)
         self.model_cfg = m
         self.attributes = tuple(m["attributes"])
         self.size = int(m["image_size"])
         g, d = build(m)
-        init_from = cfg.extra.get("init_from")
+        init_from = self.opts.extra.init_from
         if init_from:  # continue from shipped weights (a later session; a checkpoint, if any, still wins)
             loaded = weights.load(init_from)
             g.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
             d.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("D.")})
-        o = cfg.optim
-        betas = (o.get("beta1", 0.5), o.get("beta2", 0.999))
-        g_opt = torch.optim.Adam(g.parameters(), lr=o.get("g_lr", cfg.lr), betas=betas)
-        d_opt = torch.optim.Adam(d.parameters(), lr=o.get("d_lr", cfg.lr), betas=betas)
+        o = self.opts.optim
+        betas = (o.beta1, o.beta2)
+        g_opt = torch.optim.Adam(g.parameters(), lr=o.g_lr or cfg.lr, betas=betas)
+        d_opt = torch.optim.Adam(d.parameters(), lr=o.d_lr or cfg.lr, betas=betas)
         g, d, g_opt, d_opt = accelerator.prepare(g, d, g_opt, d_opt)
         self.modules = {"G": g, "D": d}
         self.optimizers = {"G": g_opt, "D": d_opt}
-        decay_from = int(o.get("decay_from", cfg.steps // 2))
+        decay_from = cfg.steps // 2 if o.decay_from is None else o.decay_from
         rule = lambda s: 1.0 if s < decay_from else max(0.0, (cfg.steps - s) / max(1, cfg.steps - decay_from))  # noqa: E731
         self.rule = rule
-        self.lrs = {"G": o.get("g_lr", cfg.lr), "D": o.get("d_lr", cfg.lr)}
+        self.lrs = {"G": o.g_lr or cfg.lr, "D": o.d_lr or cfg.lr}
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(opt, rule) for k, opt in self.optimizers.items()}
         self.ema_modules = ["G"]
-        self.n_critic = int(o.get("n_critic", 5))
-        x = cfg.extra
-        self.l_adv = float(x.get("lambda_adv", 1.0))
-        self.l_cls, self.l_rec = x.get("lambda_cls", 1.0), x.get("lambda_rec", 10.0)
-        self.l_gp = x.get("lambda_gp", 10.0)
-        self.change_prob = float(x.get("change_prob", 0.4))
-        data = cfg.data
-        self.flip, self.jitter = bool(data.get("flip", True)), int(data.get("jitter", 0))
-        train = load_celeba(cfg.data_root, self.size, "train", self.attributes, limit=data.get("limit"))
+        self.n_critic = o.n_critic
+        x = self.opts.extra
+        self.l_adv, self.l_cls, self.l_rec, self.l_gp = x.lambda_adv, x.lambda_cls, x.lambda_rec, x.lambda_gp
+        self.change_prob = x.change_prob
+        data = self.opts.data
+        self.flip, self.jitter = data.flip, data.jitter
+        train = load_celeba(cfg.data_root, self.size, "train", self.attributes, limit=data.limit)
         self.images = torch.from_numpy(train.images)  # uint8 [N, S, S, 3], kept compact in memory
         self.labels = torch.from_numpy(train.labels)
-        val = load_celeba(cfg.data_root, self.size, "val", self.attributes, limit=data.get("limit"))
+        val = load_celeba(cfg.data_root, self.size, "val", self.attributes, limit=data.limit)
         pick = torch.linspace(0, len(val.images) - 1, min(8, len(val.images))).long()
         self.fixed_x = uint8_to_tensor(val.images[pick.numpy()])  # held-out identities: grids stay in runs/
         self.fixed_c = torch.from_numpy(val.labels[pick.numpy()])

@@ -27,11 +27,13 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .ema import EMA
+from .sections import NoKeys, Sections, parse_section
 
 
 @dataclass
 class TrainConfig:
-    """The family-independent part of a training config file (YAML); family parts stay as dicts."""
+    """The family-independent part of a training config file (YAML); the family sections (model, optim, data,
+    extra) are parsed into the family's own dataclasses by its TrainTask (genstudio.training.sections)."""
 
     family: str
     name: str  # the model name it exports to: weights/<name>/
@@ -79,9 +81,19 @@ class TrainTask(ABC):
     Subclasses build their networks/optimisers in __init__, register them in self.modules / self.optimizers
     / self.schedulers (already passed through accelerator.prepare), and list in self.ema_modules the
     module names that get an EMA copy (sampling and export use the EMA copy when there is one).
+
+    Model / Optim / Data / Extra are the dataclasses of the config's four family sections
+    (genstudio.training.sections); self.opts holds them parsed, and any undeclared key stops the run here.
     """
 
+    Model: type = NoKeys
+    Optim: type = NoKeys
+    Data: type = NoKeys
+    Extra: type = NoKeys
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
+        self.opts = Sections(*(parse_section(kind, getattr(cfg, name), name) for kind, name in (
+            (self.Model, "model"), (self.Optim, "optim"), (self.Data, "data"), (self.Extra, "extra"))))
         self.cfg = cfg
         self.accelerator = accelerator
         self.device = accelerator.device

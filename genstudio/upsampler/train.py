@@ -10,6 +10,7 @@ L1 alone averages away. Validation: PSNR against the photos of held-out identiti
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,34 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(10 * torch.log10(1 / mse))
 
 
+@dataclass(frozen=True)
+class UpsamplerModel:
+    width: int = 32
+    blocks: int = 4
+    critic_width: int = 32
+
+
+@dataclass(frozen=True)
+class UpsamplerOptim:
+    adv_weight: float = 0.01  # the patch critic's term beside L1
+    adv_from: int = 500  # L1 alone first: the critic then judges faces, not noise
+
+
+@dataclass(frozen=True)
+class UpsamplerData:
+    dataset: str = "celeba"  # or "pokemon"
+    limit: int | None = None
+    val_images: int = 120
+
+
 class UpsamplerTask(TrainTask):
+    Model, Optim, Data = UpsamplerModel, UpsamplerOptim, UpsamplerData
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        m = {"width": 32, "blocks": 4, "critic_width": 32, **cfg.model}
-        self.model_cfg = {"family": "upsampler", "width": int(m["width"]), "blocks": int(m["blocks"]), "scale": 2}
-        g, d = Upsampler(self.model_cfg["width"], self.model_cfg["blocks"]), PatchCritic(int(m["critic_width"]))
+        m, o, d_cfg = self.opts.model, self.opts.optim, self.opts.data
+        self.model_cfg = {"family": "upsampler", "width": m.width, "blocks": m.blocks, "scale": 2}
+        g, d = Upsampler(m.width, m.blocks), PatchCritic(m.critic_width)
         betas = (0.9, 0.999)
         opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=betas)
         opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=betas)
@@ -75,10 +98,9 @@ class UpsamplerTask(TrainTask):
         self.modules = {"upsampler": g, "critic": d}
         self.optimizers = {"upsampler": opt_g, "critic": opt_d}
         self.ema_modules = ["upsampler"]
-        self.adv_weight = float(cfg.optim.get("adv_weight", 0.01))
-        self.adv_from = int(cfg.optim.get("adv_from", 500))  # L1 alone first: the critic then judges faces
-        self.images, val = training_images(cfg.data_root, str(cfg.data.get("dataset", "celeba")), cfg.data.get("limit"))
-        self.val = uint8_to_tensor(val[: int(cfg.data.get("val_images", 120))])
+        self.adv_weight, self.adv_from = o.adv_weight, o.adv_from
+        self.images, val = training_images(cfg.data_root, d_cfg.dataset, d_cfg.limit)
+        self.val = uint8_to_tensor(val[: d_cfg.val_images])
         self.rng = np.random.default_rng(cfg.seed)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self._metrics: dict[str, float] | None = None

@@ -7,6 +7,7 @@ Adam(1e-4, betas=(0, 0.9)) for both networks. The loop adds EMA of the generator
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from torch import nn
 from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
+from ..training.sections import as_dict
 from ..weights import load as load_weights
 from ..weights import save as save_weights
 from .facts import training_facts
@@ -68,32 +70,73 @@ def sampling_weights(labels: np.ndarray, attributes: tuple[str, ...], oversample
     return w / w.sum()
 
 
+@dataclass(frozen=True)
+class Grow:
+    """Progressive growing to twice the base resolution (see GrownGenerator / GrownCritic)."""
+
+    width: int = 48  # channels of the generator's new block
+    critic_width: int = 24  # channels of the critic's new front
+    fade_steps: int = 2000  # steps over which the new layers fade in
+
+
+@dataclass(frozen=True)
+class WganModel:
+    z_dim: int = 128
+    width: int = 32
+    critic_width: int | None = None  # default: width
+    critic_norm: str = "none"  # or "layer" (never batch norm: it breaks the gradient penalty)
+    resolution: int = 64  # of the base network (the output is twice that when grown)
+    grow: Grow | None = None
+
+
+@dataclass(frozen=True)
+class WganOptim:
+    betas: list[float] = field(default_factory=lambda: [0.0, 0.9])
+    n_critic: int = 5
+    gp_lambda: float = 10.0
+    lr_g: float | None = None  # default: the config's lr
+    lr_d: float | None = None
+
+
+@dataclass(frozen=True)
+class WganData:
+    split: str = "all"
+    flip: bool = True
+    oversample: dict = field(default_factory=dict)  # attribute -> how many times as often
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class WganExtra:
+    init_from: str = ""  # shipped weights to continue from (or to grow from)
+
+
 class WganTask(TrainTask):
+    Model, Optim, Data, Extra = WganModel, WganOptim, WganData, WganExtra
+
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
-        self.model_cfg = dict(cfg.model)
-        optim = {"betas": [0.0, 0.9], "n_critic": 5, "gp_lambda": 10.0, **cfg.optim}
-        self.n_critic = int(optim["n_critic"])
-        self.gp_lambda = float(optim["gp_lambda"])
-        betas = tuple(float(b) for b in optim["betas"])
+        m, o, d_cfg = self.opts.model, self.opts.optim, self.opts.data
+        self.model_cfg = {k: v for k, v in as_dict(m).items() if v is not None}
+        self.n_critic, self.gp_lambda = o.n_critic, o.gp_lambda
+        betas = (o.betas[0], o.betas[1])
         g, d = build_networks(self.model_cfg)
         self._ema_init: dict[str, torch.Tensor] | None = None
-        init_from = (cfg.extra or {}).get("init_from")
-        if init_from:
-            self._init_from(str(init_from), g, d)
-        opt_g = torch.optim.Adam(g.parameters(), lr=float(optim.get("lr_g", cfg.lr)), betas=betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=float(optim.get("lr_d", cfg.lr)), betas=betas)
+        if self.opts.extra.init_from:
+            self._init_from(self.opts.extra.init_from, g, d)
+        opt_g = torch.optim.Adam(g.parameters(), lr=o.lr_g or cfg.lr, betas=betas)
+        opt_d = torch.optim.Adam(d.parameters(), lr=o.lr_d or cfg.lr, betas=betas)
         g, d, opt_g, opt_d = accelerator.prepare(g, d, opt_g, opt_d)
         self.modules = {"generator": g, "critic": d}
         self.optimizers = {"generator": opt_g, "critic": opt_d}
         self.ema_modules = ["generator"]
-        self.z_dim = int(self.model_cfg.get("z_dim", 128))
-        self.flip = bool(cfg.data.get("flip", True))
-        self.fade_steps = int((self.model_cfg.get("grow") or {}).get("fade_steps", 0))
-        data = load_celeba(cfg.data_root, size=generator_config(self.model_cfg)["resolution"],
-                           split=str(cfg.data.get("split", "all")), limit=cfg.data.get("limit"))
+        self.z_dim = m.z_dim
+        self.flip = d_cfg.flip
+        self.fade_steps = m.grow.fade_steps if m.grow else 0
+        data = load_celeba(cfg.data_root, size=generator_config(self.model_cfg)["resolution"], split=d_cfg.split,
+                           limit=d_cfg.limit)
         self.images = data.images
-        self.weights = sampling_weights(data.labels, data.attributes, cfg.data.get("oversample") or {})
+        self.weights = sampling_weights(data.labels, data.attributes, d_cfg.oversample)
         self.rng = np.random.default_rng(cfg.seed + accelerator.process_index)
 
     def _init_from(self, name: str, g: nn.Module, d: nn.Module) -> None:

@@ -79,10 +79,10 @@ def generate(name: str, n: int, truncation: float = 1.0) -> np.ndarray:
 Rows = dict[str, dict[str, float]]
 
 
+@torch.no_grad()
 def evaluate(names: list[str], data_root: str | Path, truncation: float = 1.0, limit: int | None = None,
              progress: Callable[[str], None] = print) -> tuple[Rows, Rows]:
     """(yardstick rows, attribute rates): the ladder, then one row per model, each against half A."""
-    torch.set_grad_enabled(False)
     clf = load_classifier()
     a, b = reference_halves(data_root, limit)
     ref_feats, ref_probs = features_and_probabilities(clf, a)

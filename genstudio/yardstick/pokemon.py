@@ -115,10 +115,10 @@ def format_table(rows: dict[str, dict[str, float]], highlight: str | None = None
     return "\n".join(lines)
 
 
+@torch.no_grad()
 def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], None] = print
              ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Ladder rows plus one row per model (in that order), and each model's memorisation distance."""
-    torch.set_grad_enabled(False)
     ref = build_reference(data_root)
     rows = ladder_table(ref)
     types = requested_types(ref, len(ref.reference))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genstudio.diffusion.train import lr_rule, warmup_lambda
-from genstudio.training.loop import TrainConfig
+from genstudio.diffusion.train import DiffusionOptim, lr_rule, warmup_lambda
+from genstudio.training.sections import parse_section
 
 
 def test_warmup_then_constant_without_decay():
@@ -14,8 +14,8 @@ def test_warmup_then_constant_without_decay():
 
 
 def test_decay_reaches_the_floor_at_the_last_step_and_stays_there():
-    cfg = TrainConfig(family="pokemon", name="t", steps=1000, optim={"warmup": 10, "decay_from": 600, "lr_floor": 0.2})
-    rule = lr_rule(cfg, 200)
+    optim = parse_section(DiffusionOptim, {"warmup": 10, "decay_from": 600, "lr_floor": 0.2}, "optim")
+    rule = lr_rule(optim, 1000)
     assert rule(599) == 1.0
     assert rule(800) == pytest.approx(0.6)  # halfway down from 1 to 0.2
     assert rule(1000) == pytest.approx(0.2) and rule(1500) == pytest.approx(0.2)

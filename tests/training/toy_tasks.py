@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,8 +15,15 @@ from genstudio import weights
 from genstudio.training.loop import TrainTask
 
 
+@dataclass(frozen=True)
+class LineExtra:
+    interrupt_at: int | None = None  # send ourselves SIGINT at this step (the resume tests)
+
+
 class LineTask(TrainTask):
     """Fits y = 3x - 1 with a tiny linear model; random batches come from the (checkpointed) torch RNG."""
+
+    Extra = LineExtra
 
     def __init__(self, cfg, accelerator):
         super().__init__(cfg, accelerator)
@@ -26,7 +34,7 @@ class LineTask(TrainTask):
         self.optimizers = {"net": opt}
         self.schedulers = {"net": torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.9)}
         self.ema_modules = ["net"]
-        self.interrupt_at = cfg.extra.get("interrupt_at")
+        self.interrupt_at = self.opts.extra.interrupt_at
 
     def batches(self) -> Iterator[torch.Tensor]:
         while True:
