@@ -3,11 +3,13 @@ inside other models' loops (labelling thousands of generated faces, scoring Star
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..data.celeba import ATTRIBUTES
+from ..imaging import uint8_to_tensor
 
 
 def _block(cin: int, cout: int, stride: int) -> list[nn.Module]:
@@ -86,3 +88,13 @@ class ShapeFeatures(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.dropout(self.embed(x))
         return self.species(f), self.types(f)
+
+
+@torch.no_grad()
+def embed_all(model: ShapeFeatures, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """uint8 [N, H, W, 3] -> float32 features [N, D] (eval mode)."""
+    was_training = model.training
+    model.eval()
+    out = [model.embed(uint8_to_tensor(images[i:i + batch])).numpy() for i in range(0, len(images), batch)]
+    model.train(was_training)
+    return np.concatenate(out).astype(np.float32)

@@ -26,7 +26,7 @@ from ..imaging import uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
 from ..weights import save as save_weights
 from ..wgan.facts import training_facts
-from .networks import ShapeFeatures
+from .networks import ShapeFeatures, embed_all
 
 
 def jitter_luminance(x: torch.Tensor, contrast: float, brightness: float, generator: torch.Generator) -> torch.Tensor:
@@ -35,16 +35,6 @@ def jitter_luminance(x: torch.Tensor, contrast: float, brightness: float, genera
     c = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * contrast
     b = (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * brightness
     return (x * c + b).clamp(-1, 1)
-
-
-@torch.no_grad()
-def embed_all(model: ShapeFeatures, images: np.ndarray, batch: int = 256) -> np.ndarray:
-    """uint8 [N, H, W, 3] -> float32 features [N, D] (eval mode)."""
-    was_training = model.training
-    model.eval()
-    out = [model.embed(uint8_to_tensor(images[i:i + batch])).numpy() for i in range(0, len(images), batch)]
-    model.train(was_training)
-    return np.concatenate(out).astype(np.float32)
 
 
 def retrieval_accuracy(features: np.ndarray, labels: np.ndarray) -> float:

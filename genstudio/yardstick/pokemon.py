@@ -16,8 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..classifier.networks import ShapeFeatures
-from ..classifier.shape_train import embed_all
+from ..classifier.networks import ShapeFeatures, embed_all
 from ..data.pokemon import TYPES, is_held_out_species, load_pokemon
 from ..metrics.distances import all_distances
 from ..metrics.ladder import ladder

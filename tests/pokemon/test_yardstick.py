@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not (DATA / "pokemon" / "labels.csv").is_file(),
 @pytest.fixture(scope="module")
 def fixture_rows():
     """The ladder of 120 held-out-species images (reference: another 120) in the shipped features."""
-    from genstudio.classifier.shape_train import embed_all
+    from genstudio.classifier.networks import embed_all
     from genstudio.metrics.ladder import ladder
     from genstudio.yardstick.pokemon import Reference, ladder_table, load_features
 
