@@ -227,9 +227,9 @@ def browser_page(browser, live_server):
 
 # ---- language ----
 
-# Names that stay as they are in Korean text: the product, formats, standards and samplers.
-LATIN_NAMES = {"GenStudio", "API", "OpenAPI", "JSON", "PNG", "JPEG", "GIF", "WebP", "px", "DDPM", "DDIM", "DPM-Solver++",
-               "UTC", "CSRF", "Retry-After", "CelebA", "WGAN-GP", "StarGAN", "DCGAN"}
+# Names that stay as they are in Korean text: the product, formats, standards, samplers, models and datasets.
+LATIN_NAMES = {"GenStudio", "API", "OpenAPI", "JSON", "PNG", "JPEG", "GIF", "WebP", "px", "UTC", "CSRF", "Retry-After",
+               "DDPM", "DDIM", "DPM-Solver++", "CelebA", "WGAN-GP", "StarGAN", "DCGAN"}
 _VISIBLE_TEXT = """() => {
     const skipped = (el) => el.closest('code, pre, script, style, [translate="no"], [lang]:not([lang="ko"])');
     const shown = (el) => el.checkVisibility({ visibilityProperty: true });
@@ -241,7 +241,9 @@ _VISIBLE_TEXT = """() => {
     }
     document.querySelectorAll('[placeholder], [title], [alt], [aria-label]').forEach((el) => {
         if (skipped(el) || !shown(el)) return;
-        ['placeholder', 'title', 'alt', 'aria-label'].forEach((a) => { if (el.getAttribute(a)) out.push(el.getAttribute(a)); });
+        ['placeholder', 'title', 'alt', 'aria-label'].forEach((a) => {
+            if (el.getAttribute(a)) out.push(el.getAttribute(a));
+        });
     });
     document.querySelectorAll('select').forEach((s) => {
         if (!skipped(s) && shown(s)) s.querySelectorAll('option').forEach((o) => out.push(o.textContent));
