@@ -272,3 +272,14 @@ def korean_context(browser, base_url: str, **options):
     options.setdefault("viewport", {"width": 1280, "height": 900})
     return browser.new_context(base_url=base_url, locale="ko-KR",
                                extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9"}, **options)
+
+
+def edit_photo(page, photo, submit: bool = True) -> None:
+    """On the makeup page: upload a photo, wait for its face, and (submit) edit it and wait for the before/after."""
+    from playwright.sync_api import expect
+
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    if submit:
+        page.click("#generate")
+        expect(page.locator("#compare")).to_be_visible(timeout=30_000)

@@ -11,7 +11,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import english_words, korean_context
+from .conftest import edit_photo, english_words, korean_context
 
 pytestmark = pytest.mark.browser
 
@@ -38,15 +38,29 @@ class Checker:
             self.found[state] = words
 
 
-def test_service_pages_in_korean(browser, live_server, tmp_path):
+@pytest.fixture
+def photos(tmp_path) -> dict:
+    """scikit-image's astronaut (a face) and coffee (none) as PNG files to upload."""
     from skimage import data
 
-    photo, coffee = tmp_path / "astronaut.png", tmp_path / "coffee.png"
-    photo.write_bytes(png(data.astronaut()))
-    coffee.write_bytes(png(data.coffee()))
+    out = {"astronaut": tmp_path / "astronaut.png", "coffee": tmp_path / "coffee.png"}
+    out["astronaut"].write_bytes(png(data.astronaut()))
+    out["coffee"].write_bytes(png(data.coffee()))
+    return out
+
+
+@pytest.fixture
+def korean_page(browser, live_server):
     context = korean_context(browser, live_server)
     page = context.new_page()
     page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def test_service_pages_in_korean(korean_page, photos):
+    page = korean_page
+    photo, coffee = photos["astronaut"], photos["coffee"]
     check = Checker(page)
 
     page.goto("/")
@@ -71,8 +85,7 @@ def test_service_pages_in_korean(browser, live_server, tmp_path):
     page.set_input_files("#field-image", str(coffee))
     expect(page.locator('[data-error-for="image"]')).to_contain_text("얼굴")
     check("makeup no face")
-    page.set_input_files("#field-image", str(photo))
-    expect(page.locator(".face-box.selected")).to_have_count(1)
+    edit_photo(page, photo, submit=False)
     check("makeup face found")
     page.select_option("#field-hair", "keep")
     page.click("#generate")
@@ -103,18 +116,11 @@ def test_service_pages_in_korean(browser, live_server, tmp_path):
     page.goto("/person/map")
     page.wait_for_selector("#map-attribute option", state="attached")
     check("latent map")
-    context.close()
     assert check.found == {}
 
 
-def test_account_gallery_recipes_and_other_pages_in_korean(browser, live_server, tmp_path):
-    from skimage import data
-
-    photo = tmp_path / "astronaut.png"
-    photo.write_bytes(png(data.astronaut()))
-    context = korean_context(browser, live_server)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+def test_account_gallery_recipes_and_other_pages_in_korean(korean_page, photos):
+    page = korean_page
     check = Checker(page)
 
     page.goto("/auth/signup")
@@ -130,10 +136,7 @@ def test_account_gallery_recipes_and_other_pages_in_korean(browser, live_server,
     page.click("#generate")
     page.wait_for_selector("#results .result img")
     page.goto("/makeup/")
-    page.set_input_files("#field-image", str(photo))
-    expect(page.locator(".face-box.selected")).to_have_count(1)
-    page.click("#generate")
-    expect(page.locator("#compare")).to_be_visible()
+    edit_photo(page, photos["astronaut"])
     page.goto("/person/")
     page.click("#generate-faces")
     page.wait_for_selector("#face-grid img")
@@ -170,7 +173,6 @@ def test_account_gallery_recipes_and_other_pages_in_korean(browser, live_server,
     check("log in")
     page.goto("/")
     check("landing with shared images")
-    context.close()
     assert check.found == {}
 
 

@@ -63,9 +63,11 @@ def plain(value: Any, service: Service | None, param: Param | None = None) -> st
     if isinstance(value, str):
         return term(value, service, param) if (param is None or param.choices) else value
     if isinstance(value, list | tuple):
+        if not value:
+            return _("none")
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            return ", ".join(number(v) for v in value) or "—"
-        return ", ".join(plain(v, service) for v in value) or _("none")
+            return ", ".join(number(v) for v in value)
+        return ", ".join(plain(v, service) for v in value)
     if isinstance(value, dict):
         if value and all(v in (0, 1) for v in value.values()):  # a set of attributes: name those that are on
             return ", ".join(term(k, service) for k, v in value.items() if v) or _("none")

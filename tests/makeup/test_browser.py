@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from ..conftest import edit_photo
 from .conftest import encode
 
 pytestmark = pytest.mark.browser
@@ -146,10 +147,7 @@ def test_phone_scrolls_to_the_result_and_zooms_to_the_face(browser, live_server,
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto("/makeup/")
-    page.set_input_files("#field-image", str(photo))
-    expect(page.locator(".face-box.selected")).to_have_count(1)
-    page.click("#generate")
-    expect(page.locator("#compare")).to_be_visible()
+    edit_photo(page, photo)
     page.wait_for_function("() => document.getElementById('before-after').dataset.faceWidth")
     page.wait_for_function("""() => {
         const r = document.getElementById('compare').getBoundingClientRect();
