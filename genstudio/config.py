@@ -99,7 +99,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     cfg.update(overrides)
     # the session cookie (an anonymous visitor's images, see web.identity.anon_key) lasts as long as the images
-    cfg.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=float(cfg["ANON_IMAGE_TTL_HOURS"])))
+    # are kept, and at least the day the pages promise
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=max(float(cfg["ANON_IMAGE_TTL_HOURS"]), 24.0)))
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # worker threads and request threads share one file: wait for locks instead of failing

@@ -315,7 +315,7 @@ def test_api_docs_page_is_served_by_the_app_and_linked_from_the_footer(client):
     response = client.get("/api/docs")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/html"
-    assert "<code>/api/v1/jobs</code>" in html and "Create a job" in html and "Authorization: Bearer" in html
+    assert "POST /api/v1/jobs</code>" in html and "Create a job" in html and "Authorization: Bearer" in html
     assert 'data-service="toy"' in html and "<code>palette</code>" in html and "How many images." in html
     assert "cdn" not in html.lower() and "<script>" not in html
     assert "작업 만들기" in client.get("/api/docs", headers={"Accept-Language": "ko"}).get_data(as_text=True)
