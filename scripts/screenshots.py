@@ -71,6 +71,15 @@ def person_results(page) -> None:
 VARIANTS = (("en", 390), ("ko", 1280), ("ko", 390))
 
 
+def settle(page) -> None:
+    """Before a full-page shot: scroll down so lazy images load, back to the top (where the sticky navbar
+    belongs), and let images and transitions settle."""
+    page.evaluate("window.scrollTo({top: document.body.scrollHeight, behavior: 'instant'})")
+    page.wait_for_timeout(300)
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+    page.wait_for_timeout(400)
+
+
 def review(browser, base: str, out: Path, tmp: Path, job_timeout: float) -> None:
     """Every page in English at 390 px and in Korean at 1280 and 390 px, as `<page>-<lang>-<width>.png`, for
     a person to look at (not committed): results, a face found, the recipes of each kind of image."""
@@ -86,8 +95,7 @@ def review_variant(browser, base: str, out: Path, tmp: Path, job_timeout: float,
     page.set_default_timeout(30_000)
 
     def shot(name: str) -> None:
-        page.evaluate("window.scrollTo(0, 0)")
-        page.wait_for_timeout(400)
+        settle(page)
         path = out / f"{name}-{lang}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
         print("captured", path)
@@ -163,8 +171,7 @@ def main() -> None:
             page.set_default_timeout(30_000)
 
             def shot(name: str, full: bool = True) -> None:
-                page.evaluate("window.scrollTo(0, 0)")  # the sticky navbar belongs at the top of a full-page shot
-                page.wait_for_timeout(400)  # let images and transitions settle
+                settle(page)
                 page.screenshot(path=str(out / f"{name}.png"), full_page=full)
                 print("captured", out / f"{name}.png")
 
