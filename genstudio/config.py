@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HOST": env.get("HOST", "127.0.0.1"),
     }
     cfg.update(overrides)
+    # the session cookie (an anonymous visitor's images, see web.identity.anon_key) lasts as long as the images
+    # are kept, and at least the day the pages promise
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=max(float(cfg["ANON_IMAGE_TTL_HOURS"]), 24.0)))
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # worker threads and request threads share one file: wait for locks instead of failing

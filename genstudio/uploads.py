@@ -27,9 +27,11 @@ def open_upload(data: bytes, max_pixels: int = 40_000_000) -> Image.Image:
             im = Image.open(io.BytesIO(data))
             fmt = im.format
             if fmt not in ALLOWED_FORMATS:
-                raise InputError(f"unsupported image format {fmt}; upload a PNG, JPEG or WebP", status=415)
+                raise InputError("unsupported image format %(format)s; upload a PNG, JPEG or WebP", status=415,
+                                 format=fmt)
             if im.width * im.height > max_pixels:
-                raise InputError(f"the image is too large ({im.width}×{im.height} pixels)", status=413)
+                raise InputError("the image is too large (%(width)s×%(height)s pixels)", status=413,
+                                 width=im.width, height=im.height)
             im.load()
     except InputError:
         raise
@@ -38,5 +40,5 @@ def open_upload(data: bytes, max_pixels: int = 40_000_000) -> Image.Image:
     except UnidentifiedImageError:
         raise InputError("the uploaded file is not an image (PNG, JPEG or WebP expected)", status=415) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f"the image could not be read: {exc}", status=422) from None
+        raise InputError("the image could not be read: %(reason)s", status=422, reason=exc) from None
     return im.convert("RGB")

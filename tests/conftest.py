@@ -223,3 +223,63 @@ def browser_page(browser, live_server):
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+# ---- language ----
+
+# Names that stay as they are in Korean text: the product, formats, standards, samplers, models and datasets.
+LATIN_NAMES = {"GenStudio", "API", "OpenAPI", "JSON", "PNG", "JPEG", "GIF", "WebP", "px", "UTC", "CSRF", "Retry-After",
+               "DDPM", "DDIM", "DPM-Solver++", "CelebA", "WGAN-GP", "StarGAN", "DCGAN"}
+_VISIBLE_TEXT = """() => {
+    const skipped = (el) => el.closest('code, pre, script, style, [translate="no"], [lang]:not([lang="ko"])');
+    const shown = (el) => el.checkVisibility({ visibilityProperty: true });
+    const out = [document.title];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const el = walker.currentNode.parentElement;
+        if (el && !skipped(el) && shown(el)) out.push(walker.currentNode.textContent);
+    }
+    document.querySelectorAll('[placeholder], [title], [alt], [aria-label]').forEach((el) => {
+        if (skipped(el) || !shown(el)) return;
+        ['placeholder', 'title', 'alt', 'aria-label'].forEach((a) => {
+            if (el.getAttribute(a)) out.push(el.getAttribute(a));
+        });
+    });
+    document.querySelectorAll('select').forEach((s) => {
+        if (!skipped(s) && shown(s)) s.querySelectorAll('option').forEach((o) => out.push(o.textContent));
+    });
+    return out;
+}"""
+
+
+def english_words(page) -> list[str]:
+    """Latin-letter words a visitor of a Korean page sees (text, placeholders, titles, alt text, options) outside
+    code, quoted names, other languages' labels (lang="en") and LATIN_NAMES; ids and numbers are ignored."""
+    import re
+
+    found: list[str] = []
+    for text in page.evaluate(_VISIBLE_TEXT):
+        text = re.sub(r'"[^"]*"|`[^`]*`', " ", text)  # quoted names: "params", `field`
+        for word in re.findall(r"(?<![A-Za-z0-9_+-])[A-Za-z][A-Za-z0-9_+\-]*", text):  # whole words only
+            if word in LATIN_NAMES or len(word) == 1 or re.search(r"\d|_", word) or re.fullmatch(r"[\w-]{12}", word):
+                continue
+            found.append(word)
+    return sorted(set(found))
+
+
+def korean_context(browser, base_url: str, **options):
+    """A browser context whose visitor reads Korean (navigator language and Accept-Language)."""
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    return browser.new_context(base_url=base_url, locale="ko-KR",
+                               extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9"}, **options)
+
+
+def edit_photo(page, photo, submit: bool = True) -> None:
+    """On the makeup page: upload a photo, wait for its face, and (submit) edit it and wait for the before/after."""
+    from playwright.sync_api import expect
+
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    if submit:
+        page.click("#generate")
+        expect(page.locator("#compare")).to_be_visible(timeout=30_000)

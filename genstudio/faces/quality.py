@@ -7,7 +7,8 @@ reason the user can act on (another photo, a closer crop, better light).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,11 +25,19 @@ EXPECTED_EYE_RATIO = EYE_DISTANCE / BOX_SIDE  # eye distance / box side on Celeb
 
 @dataclass
 class Warning_:
+    """A reason an edit may go wrong. `template` is English with %(name)s placeholders filled from `values`, so
+    that the web layer can show it in the visitor's language (pybabel extracts Warning_'s 2nd argument)."""
+
     code: str
-    message: str
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.template % self.values if self.values else self.template
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"code": self.code, "message": self.message}
 
 
 def sharpness(crop: np.ndarray) -> float:
@@ -44,8 +53,8 @@ def face_warnings(face: Face, alignment: Alignment, crop128: np.ndarray) -> list
         out.append(Warning_("profile", "This face is turned sideways. The model learned from frontal faces, "
                                        "so the edit may look wrong (e.g. features in the wrong place)."))
     if face.size < SMALL_FACE_PX:
-        out.append(Warning_("small_face", f"The face is small ({face.size:.0f} px wide); the edit will be soft. "
-                                          "A closer photo gives better results."))
+        out.append(Warning_("small_face", "The face is small (%(size)s px wide); the edit will be soft. A closer "
+                                          "photo gives better results.", {"size": round(face.size)}))
     if face.eyes is None and not face.profile:
         out.append(Warning_("no_eyes", "The eyes could not be located, so the face is only roughly aligned; "
                                        "glasses, shadows or a turned head often cause this."))

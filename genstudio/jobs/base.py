@@ -13,17 +13,25 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from ..services.base import N_
+
 
 class QueueFull(RuntimeError):
     """No room for another job right now (HTTP 503 with Retry-After)."""
 
     def __init__(self, retry_after: int = 10):
-        super().__init__("the job queue is full; try again shortly")
+        super().__init__(N_("the job queue is full; try again shortly"))
         self.retry_after = retry_after
 
 
 class LimitExceeded(RuntimeError):
-    """A per-user limit (jobs at once, images per day) would be exceeded (HTTP 429)."""
+    """A per-user limit (jobs at once, images per day) would be exceeded (HTTP 429). Like ParamError, the
+    message is an English template filled from `values` (translated by the web layer)."""
+
+    def __init__(self, message: str, **values: object):
+        self.template = message
+        self.values = values
+        super().__init__(message % values if values else message)
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,8 @@ def check_limits(owner: Owner, expected: int) -> None:
     active = db.session.scalar(
         select(func.count(Job.id)).where(owner_filter(Job, owner), Job.status.in_(ACTIVE))) or 0
     if active >= cfg["MAX_ACTIVE_JOBS_PER_USER"]:
-        raise LimitExceeded(
-            f"you already have {active} job(s) queued or running; wait for one to finish "
-            f"(limit {cfg['MAX_ACTIVE_JOBS_PER_USER']})")
+        raise LimitExceeded("you already have %(active)s job(s) queued or running; wait for one to finish "
+                            "(limit %(limit)s)", active=active, limit=cfg["MAX_ACTIVE_JOBS_PER_USER"])
     since = utcnow() - timedelta(days=1)
     made = db.session.scalar(
         select(func.count(Image.id)).where(owner_filter(Image, owner), Image.created_at >= since)) or 0
@@ -56,7 +55,7 @@ def check_limits(owner: Owner, expected: int) -> None:
             owner_filter(Job, owner), Job.status.in_(ACTIVE))) or 0
     limit = cfg["ANON_MAX_IMAGES_PER_DAY"] if owner.anonymous else cfg["MAX_IMAGES_PER_DAY"]
     if made + pending + expected > limit:
-        raise LimitExceeded(f"daily image limit reached ({limit} images per 24 hours)")
+        raise LimitExceeded("daily image limit reached (%(limit)s images per 24 hours)", limit=limit)
 
 
 def create_job(
@@ -73,7 +72,8 @@ def create_job(
         raise ParamError("params", "must be an object")
     model = model or service.default_model
     if not isinstance(model, str) or model not in service.models():
-        raise ParamError("model", f"unknown model {model!r}; choose from {', '.join(service.models())}")
+        raise ParamError("model", "unknown model %(model)r; choose from %(choices)s", model=model,
+                         choices=", ".join(service.models()))
     params = service.schema.resolve(raw_params)
     if not service.is_installed(model):
         raise ModelMissing(f"model {model!r} is not installed — {service.install_hint or 'see the README'}")

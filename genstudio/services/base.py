@@ -19,21 +19,38 @@ from PIL import Image
 SEED_MAX = 2**31 - 1
 
 
-class ParamError(ValueError):
-    """A request parameter is missing, of the wrong type or out of range (HTTP 422)."""
+def N_(message: str) -> str:
+    """Marks an English message for the catalogue (pybabel extracts N_) without translating it here: this layer
+    knows no visitor; the web layer translates the message when it shows it."""
+    return message
 
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
+
+class ParamError(ValueError):
+    """A request parameter is missing, of the wrong type or out of range (HTTP 422).
+
+    `message` is an English template with `%(name)s` placeholders filled from `values`, so that the web layer
+    can look the template up in the Korean catalogue (pybabel extracts ParamError's 2nd argument).
+    """
+
+    def __init__(self, field_name: str, message: str, **values: Any):
+        self.template = message
+        self.values = values
         self.field = field_name
-        self.message = message
+        self.message = message % values if values else message
+        super().__init__(f"{field_name}: {self.message}")
 
 
 class InputError(ValueError):
-    """An uploaded input cannot be used: not an image (415), too big (413) or unusable, e.g. no face (422)."""
+    """An uploaded input cannot be used: not an image (415), too big (413) or unusable, e.g. no face (422).
 
-    def __init__(self, message: str, status: int = 422, field_name: str = "image"):
-        super().__init__(message)
-        self.message = message
+    Like ParamError, `message` is a template filled from `values` (pybabel extracts InputError's 1st argument).
+    """
+
+    def __init__(self, message: str, status: int = 422, field_name: str = "image", **values: Any):
+        self.template = message
+        self.values = values
+        self.message = message % values if values else message
+        super().__init__(self.message)
         self.status = status
         self.field = field_name
 
@@ -51,6 +68,9 @@ class Param:
     """One parameter of a service: its type, range and default, with the coercion that enforces them.
 
     kind is one of: int, float, choice, bool, seed, int_list, dict (a {choice: float} mapping, for sliders).
+    `when` = (other parameter, its values) marks a parameter that only matters for those values (e.g. the end
+    face of an interpolation): otherwise it is dropped, so it is neither drawn at random nor recorded.
+    `labels` gives display names to choices that capitalising would spell wrong (e.g. "dpm++" -> "DPM++").
     """
 
     name: str
@@ -61,6 +81,8 @@ class Param:
     choices: tuple[str, ...] = ()
     help: str = ""
     max_items: int = 16
+    when: tuple[str, tuple[str, ...]] | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> dict[str, Any]:
         """JSON description used by `/api/v1/services` and by the page forms."""
@@ -71,7 +93,15 @@ class Param:
             out["range"] = [self.min, self.max]
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        if self.when:
+            out["when"] = {self.when[0]: list(self.when[1])}
         return out
+
+    def used_with(self, params: Mapping[str, Any]) -> bool:
+        """Whether this parameter shapes the result, given the request's other parameters."""
+        return self.when is None or params.get(self.when[0]) in self.when[1]
 
     def coerce(self, value: Any) -> Any:
         """Return the value in its canonical type or raise ParamError naming this parameter."""
@@ -93,13 +123,13 @@ class Param:
             raise ParamError(self.name, "must be true or false")
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
-                raise ParamError(self.name, f"must be one of {', '.join(self.choices)}")
+                raise ParamError(self.name, "must be one of %(choices)s", choices=", ".join(self.choices))
             return value
         if self.kind == "int_list":
             if isinstance(value, str):
                 value = [v for v in value.replace(",", " ").split() if v]
             if not isinstance(value, list | tuple) or len(value) > self.max_items:
-                raise ParamError(self.name, f"must be a list of at most {self.max_items} integers")
+                raise ParamError(self.name, "must be a list of at most %(n)s integers", n=self.max_items)
             lo = 0 if self.min is None else self.min
             hi = SEED_MAX if self.max is None else self.max
             return [Param(self.name, "int", min=lo, max=hi).coerce(v) for v in value]
@@ -109,24 +139,27 @@ class Param:
             out = {}
             for key, amount in value.items():
                 if key not in self.choices:
-                    raise ParamError(self.name, f"unknown key {key!r}; choose from {', '.join(self.choices)}")
+                    raise ParamError(self.name, "unknown key %(key)r; choose from %(choices)s", key=key,
+                                     choices=", ".join(self.choices))
                 out[key] = Param(self.name, "float", min=self.min, max=self.max).coerce(amount)
             return out
-        raise ParamError(self.name, f"unsupported parameter kind {self.kind}")
+        raise ParamError(self.name, "unsupported parameter kind %(kind)s", kind=self.kind)
 
     def _number(self, value: Any, typ: type, lo: float | None, hi: float | None) -> Any:
+        wrong_type = ParamError(self.name, "must be an integer") if typ is int else \
+            ParamError(self.name, "must be a number")
         if isinstance(value, bool):
-            raise ParamError(self.name, f"must be a{'n integer' if typ is int else ' number'}")
+            raise wrong_type
         try:
             number = typ(value)
             if typ is int and isinstance(value, float) and value != int(value):
                 raise ValueError
         except (TypeError, ValueError):
-            raise ParamError(self.name, f"must be a{'n integer' if typ is int else ' number'}") from None
+            raise wrong_type from None
         if typ is float and number != number:  # NaN
             raise ParamError(self.name, "must be a number")
         if (lo is not None and number < lo) or (hi is not None and number > hi):
-            raise ParamError(self.name, f"must be between {lo} and {hi}")
+            raise ParamError(self.name, "must be between %(lo)s and %(hi)s", lo=lo, hi=hi)
         return number
 
 
@@ -151,7 +184,8 @@ class Schema:
         return [p.describe() for p in self.params]
 
     def validate(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Coerce every known parameter, fill defaults, reject unknown names. Seeds may stay None."""
+        """Coerce every known parameter, fill defaults, reject unknown names, then drop the parameters that the
+        others leave unused (see Param.when), so identical requests give identical recipes. Seeds may stay None."""
         raw = dict(raw or {})
         if not isinstance(raw, dict):
             raise ParamError("params", "must be an object")
@@ -163,14 +197,14 @@ class Schema:
         for p in self.params:
             value = raw.get(p.name, p.default)
             out[p.name] = None if (value is None and p.kind != "seed") else p.coerce(value)
-        return out
+        return {name: value for name, value in out.items() if self.get(name).used_with(out)}
 
     def resolve(self, raw: Mapping[str, Any] | None, rng: random.Random | None = None) -> dict[str, Any]:
         """validate() and then draw every missing seed, so that the stored recipe reproduces the result."""
         params = self.validate(raw)
         rng = rng or random.SystemRandom()
         for p in self.params:
-            if p.kind == "seed" and params[p.name] is None:
+            if p.kind == "seed" and p.name in params and params[p.name] is None:
                 params[p.name] = rng.randint(0, SEED_MAX)
         return params
 
@@ -220,6 +254,12 @@ class Service(ABC):
     install_hint: str = ""  # shown when weights are missing, e.g. "genstudio train pokemon --config ..."
     blueprint: Any = None  # the service page's Flask blueprint, set by the service package
     sync_seconds: float = 0.0  # small requests may be awaited this long by pages that want snappy answers
+    # How an image's page shows the recipe's per-image entries (Output.extra): labels for their names and for the
+    # words they hold (English, translated like titles and help; scripts/translations.py collects them), and a
+    # template shown under the image (given `image`, `recipe` and `service`; e.g. an interpolation's animation).
+    extra_labels: Mapping[str, str] = {}
+    value_labels: Mapping[str, str] = {}
+    image_template: str | None = None
 
     def __init__(self) -> None:
         self._generators: dict[str, Generator] = {}
@@ -246,7 +286,7 @@ class Service(ABC):
         with self._lock:
             if model_name not in self._generators:
                 if model_name not in self.models():
-                    raise ParamError("model", f"unknown model {model_name!r}")
+                    raise ParamError("model", "unknown model %(model)r", model=model_name)
                 self._generators[model_name] = self.load(model_name)
             return self._generators[model_name]
 
@@ -259,6 +299,11 @@ class Service(ABC):
         if self.accepts_upload and "image" not in files:
             raise ParamError("image", "an image file is required")
         return {}
+
+    def example(self) -> Image.Image | None:
+        """A picture for the landing card drawn by the model at run time (e.g. a before/after of a bundled photo
+        for a service that edits uploads). Not overridden: the sample grid beside the weights is used."""
+        return None
 
     def expected_images(self, params: dict[str, Any]) -> int:
         """How many images a job with these params makes (used for per-day quotas)."""

@@ -36,8 +36,9 @@ def template_helpers() -> dict:
     from flask import url_for
     from flask_babel import get_locale, gettext
 
-    from .main import example_file
-    from .strings import js_strings
+    from .main import example_url
+    from .recipe_view import image_seed
+    from .strings import js_strings, label
 
     registry = current_registry()
 
@@ -45,16 +46,15 @@ def template_helpers() -> dict:
         return gettext(registry.get(name).title) if name in registry else name
 
     def param_label(name: str) -> str:
-        return gettext(name.replace("_", " ").capitalize())
+        return gettext(label(name))
 
-    def example_url(name: str) -> str | None:
-        return url_for("main.example", service_name=name) if example_file(name) else None
+    def choice_label(param: dict, choice: str) -> str:
+        """A choice in a form: its declared label (Param.labels) or its capitalised name, translated."""
+        return gettext((param.get("labels") or {}).get(choice) or label(choice))
 
-    from flask import current_app
-
-    docs = "openapi.openapi" if "openapi.openapi" in current_app.view_functions else "api.services"
     return {"current_locale": str(get_locale() or "en"), "js_strings": js_strings(), "service_title": service_title,
-            "param_label": param_label, "example_url": example_url, "api_docs_url": url_for(docs)}
+            "param_label": param_label, "choice_label": choice_label, "example_url": example_url,
+            "image_seed": image_seed, "api_docs_url": url_for("openapi.docs")}
 
 
 def current_registry() -> Registry:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..db import Image, Job
 from ..extensions import csrf, db, limiter, studio
 from ..jobs import Owner, make_again
+from ..services.base import N_
 from . import jobapi
 from .identity import bearer_user, viewable_image
 
@@ -132,7 +133,7 @@ def image_response(image: Image, download: bool) -> Response:
     try:
         data = studio().storage.get(image.storage_key)
     except FileNotFoundError:
-        abort(404, description="the image file is missing from storage")
+        abort(404, description=N_("the image file is missing from storage"))
     headers = {"Cache-Control": "private, max-age=3600" if not image.public else "public, max-age=3600"}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="genstudio-{image.service}-{image.id}.png"'

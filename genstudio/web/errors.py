@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
+from ..services.base import N_
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +29,19 @@ def wants_json() -> bool:
 
 
 def _message(exc: HTTPException) -> str:
+    """The error's message in the visitor's language (English for API clients that ask for nothing else)."""
     if isinstance(exc, CSRFError):
-        return "the form expired or is missing its CSRF token; reload the page and try again"
+        return _("the form expired or is missing its CSRF token; reload the page and try again")
     if exc.code == 429:
-        return f"too many requests: {exc.description}"
+        return _("too many requests: %(limit)s", limit=exc.description)
     if exc.code == 413:
-        return "the request is too large"
+        return _("the request is too large")
     if exc.code == 404 and exc.description == exc.__class__.description:
-        return "not found"
+        return _("not found") if wants_json() else _("There is nothing here: the page does not exist, or it is "
+                                                      "private.")
     if exc.code == 405:
-        return "method not allowed"
-    return exc.description or exc.name
+        return _("method not allowed")
+    return _(exc.description or exc.name)
 
 
 def _retry_after(exc: HTTPException) -> int:
@@ -70,4 +74,4 @@ def init_errors(app: Flask) -> None:
         """Corrupt rows, missing files and bugs: log the traceback, show a plain error page."""
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
-        return http_error(InternalServerError("an internal error occurred; it has been logged"))
+        return http_error(InternalServerError(N_("an internal error occurred; it has been logged")))

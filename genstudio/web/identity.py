@@ -32,10 +32,12 @@ def load_user(user_id: str) -> User | None:
 
 
 def anon_key(create: bool = False) -> str | None:
-    """The anonymous session id that owns a visitor's jobs before (or without) an account."""
+    """The anonymous session id that owns a visitor's jobs before (or without) an account. Its cookie is
+    permanent (PERMANENT_SESSION_LIFETIME: the day the images are kept), so closing the browser keeps them."""
     key = session.get("anon")
     if key is None and create:
         key = session["anon"] = secrets.token_hex(8)
+        session.permanent = True
     return key
 
 

@@ -16,6 +16,7 @@ from ..jobs import LimitExceeded, Owner, QueueFull, UnknownService, create_job, 
 from ..services.base import InputError, ModelMissing, ParamError
 from ..storage import StorageError
 from .identity import owns
+from .strings import localize, param_error
 
 
 class BadRequest(Exception):
@@ -91,15 +92,15 @@ def handle_job_errors(fn: Callable[[], Any]):
     except UnknownService as exc:
         return error(str(exc), 404)
     except ParamError as exc:
-        return error(f"{exc.field}: {exc.message}", 422, field=exc.field)
+        return error(param_error(exc), 422, field=exc.field)
     except InputError as exc:
-        return error(exc.message, exc.status, field=exc.field)
+        return error(localize(exc), exc.status, field=exc.field)
     except ModelMissing as exc:
         return error(str(exc), 503, missing=True)
     except LimitExceeded as exc:
-        return error(str(exc), 429)
+        return error(localize(exc), 429)
     except QueueFull as exc:
-        response = error(str(exc), 503)
+        response = error(localize(exc), 503)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except StorageError as exc:  # e.g. StorageFull: the image storage quota or the disk is full

@@ -4,6 +4,7 @@ visitors use. Same shapes as /api/v1/jobs; anonymous jobs belong to the browser 
 from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
+from flask_babel import gettext
 
 from ..db import Image, Job
 from ..extensions import db, limiter
@@ -32,7 +33,11 @@ URLS = {
 
 
 def as_json(job: Job) -> dict:
-    return jobapi.job_json(job, URLS)
+    """The job for the pages: its error in the visitor's language where the catalogue has it."""
+    body = jobapi.job_json(job, URLS)
+    if body["error"]:
+        body["error"] = gettext(body["error"])
+    return body
 
 
 @bp.post("/")

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from .. import weights
 from ..db import Image
 from ..extensions import db, studio
+from ..services.base import Service
 
+log = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
 
 
@@ -45,8 +60,9 @@ def set_language(code: str):
 
 def example_file(service_name: str) -> Path | None:
     """The picture on the service's landing card: `service.example_image` (a path) if the service sets one,
+    else one the service draws at run time (Service.example, cached per checkpoint in the instance folder),
     else the sample grid beside its default weights (the model card's picture). Services that edit uploads
-    get none by default: their sample grids show the photos they edited."""
+    get no sample grid: their grids show the photos they edited."""
     registry = studio().registry
     if service_name not in registry:
         return None
@@ -54,6 +70,8 @@ def example_file(service_name: str) -> Path | None:
     explicit = getattr(service, "example_image", None)
     if explicit:
         return Path(explicit) if Path(explicit).is_file() else None
+    if draws_example(service):
+        return drawn_example(service)
     if service.accepts_upload:
         return None
     folder = weights.model_dir(service.default_model)
@@ -61,6 +79,44 @@ def example_file(service_name: str) -> Path | None:
         return None
     pngs = sorted(folder.glob("*.png"), key=lambda p: (not any(w in p.name for w in ("sample", "grid")), p.name))
     return pngs[0] if pngs else None
+
+
+def draws_example(service: Service) -> bool:
+    return type(service).example is not Service.example and service.is_installed()
+
+
+_drawing = threading.Lock()
+
+
+def drawn_example(service: Service) -> Path | None:
+    """Service.example() as a PNG in the instance folder, drawn once per model checkpoint (the first landing
+    visit after a retraining waits for it); None if the service could not draw it."""
+    from ..jobs.execute import generator_lock
+
+    with _drawing:
+        generator = service.generator()
+        path = Path(current_app.instance_path) / "examples" / f"{service.name}-{generator.checkpoint}.png"
+        if not path.is_file():
+            try:
+                with generator_lock(service.name, service.default_model):
+                    picture = service.example()
+            except Exception:  # a broken example must not break the landing page
+                log.exception("the %s example could not be drawn", service.name)
+                return None
+            if picture is None:
+                return None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture.save(path.with_suffix(".tmp"), format="PNG")
+            path.with_suffix(".tmp").replace(path)
+        return path
+
+
+def example_url(service_name: str) -> str | None:
+    """The landing card's picture URL (drawn examples are drawn when the picture is fetched, not here)."""
+    registry = studio().registry
+    if service_name in registry and draws_example(registry.get(service_name)):
+        return url_for("main.example", service_name=service_name)
+    return url_for("main.example", service_name=service_name) if example_file(service_name) else None
 
 
 @bp.get("/examples/<service_name>.png")

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the JSON API, at /api/v1/openapi.json (public, no token needed).
+"""The OpenAPI 3.1 document of the JSON API, at /api/v1/openapi.json (public, no token needed), and the same
+document as a page people read, at /api/docs (served by the app itself, in the visitor's language).
 
 Built from the live service registry, so every service's parameters (types, ranges, choices) are exactly what
 the server validates; the fuzz tests (tests/cluster/test_fuzz.py) draw their requests from this document.
@@ -8,22 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 
-from ..services.base import SEED_MAX, Param, Service
+from ..services.base import N_, SEED_MAX, Param, Service
 
 bp = Blueprint("openapi", __name__)
 
 ERRORS = {
-    "400": "Malformed request (e.g. the body is not JSON).",
-    "401": "Missing or invalid API token.",
-    "404": "No such service, job or image (or not yours).",
-    "413": "Upload too large.",
-    "415": "Unsupported body or file type.",
-    "422": "A parameter or the upload is invalid; `field` names it.",
-    "429": "Rate or per-user limit reached; see Retry-After.",
-    "503": "The queue is full or unavailable (with Retry-After), or the model's weights are missing.",
-    "507": "The image storage is full.",
+    "400": N_("Malformed request (e.g. the body is not JSON)."),
+    "401": N_("Missing or invalid API token."),
+    "404": N_("No such service, job or image (or not yours)."),
+    "413": N_("Upload too large."),
+    "415": N_("Unsupported body or file type."),
+    "422": N_("A parameter or the upload is invalid; `field` names it."),
+    "429": N_("Rate or per-user limit reached; see Retry-After."),
+    "503": N_("The queue is full or unavailable (with Retry-After), or the model's weights are missing."),
+    "507": N_("The image storage is full."),
 }
 
 
@@ -112,17 +113,17 @@ def document(services: list[Service]) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/services": {"get": {"summary": "Services, their models and parameters",
+            "/api/v1/services": {"get": {"summary": N_("Services, their models and parameters"),
                                          "responses": {"200": {"description": "The services."},
                                                        **error_responses("401")}}},
             "/api/v1/jobs": {
-                "get": {"summary": "Your latest jobs", "responses": {
+                "get": {"summary": N_("Your latest jobs"), "responses": {
                     "200": {"description": "Jobs", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"jobs": {"type": "array",
                                                                    "items": {"$ref": "#/components/schemas/Job"}}}}}}},
                     **error_responses("401")}},
                 "post": {
-                    "summary": "Create a job",
+                    "summary": N_("Create a job"),
                     "parameters": [WAIT],
                     "requestBody": {"required": True, "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/JobRequest"}},
@@ -138,33 +139,34 @@ def document(services: list[Service]) -> dict[str, Any]:
                 },
             },
             "/api/v1/jobs/{job_id}": {
-                "get": {"summary": "A job's state, progress and images", "parameters": [path_id("job_id"), WAIT],
+                "get": {"summary": N_("A job's state, progress and images"), "parameters": [path_id("job_id"), WAIT],
                         "responses": {**json_ok("#/components/schemas/Job", "The job."),
                                       **error_responses("401", "404", "422")}},
-                "delete": {"summary": "Cancel a job", "parameters": [path_id("job_id")],
+                "delete": {"summary": N_("Cancel a job"), "parameters": [path_id("job_id")],
                            "responses": {**json_ok("#/components/schemas/Job", "The job."),
                                          **error_responses("401", "404")}},
             },
             "/api/v1/jobs/{job_id}/cancel": {
-                "post": {"summary": "Cancel a job", "parameters": [path_id("job_id")],
+                "post": {"summary": N_("Cancel a job"), "parameters": [path_id("job_id")],
                          "responses": {**json_ok("#/components/schemas/Job", "The job."),
                                        **error_responses("401", "404")}}},
             "/api/v1/jobs/{job_id}/preview": {
-                "get": {"summary": "The running job's latest preview", "parameters": [path_id("job_id")],
+                "get": {"summary": N_("The running job's latest preview"), "parameters": [path_id("job_id")],
                         "responses": {**image_png, **error_responses("401", "404")}}},
-            "/api/v1/images": {"get": {"summary": "Your images", "responses": {
+            "/api/v1/images": {"get": {"summary": N_("Your images"), "responses": {
                 "200": {"description": "Images"}, **error_responses("401")}}},
             "/api/v1/images/{image_id}": {
-                "get": {"summary": "An image (yours or public)",
+                "get": {"summary": N_("An image (yours or public)"),
                         "parameters": [path_id("image_id"),
                                        {"name": "download", "in": "query",
                                         "schema": {"type": "string", "enum": ["1"]}}],
                         "responses": {**image_png, **error_responses("401", "404")}}},
             "/api/v1/images/{image_id}/recipe": {
-                "get": {"summary": "How an image was made", "parameters": [path_id("image_id")],
+                "get": {"summary": N_("How an image was made"), "parameters": [path_id("image_id")],
                         "responses": {"200": {"description": "The recipe."}, **error_responses("401", "404")}}},
             "/api/v1/images/{image_id}/again": {
-                "post": {"summary": "Make an image again from its recipe", "parameters": [path_id("image_id"), WAIT],
+                "post": {"summary": N_("Make an image again from its recipe"),
+                         "parameters": [path_id("image_id"), WAIT],
                          "responses": {**job_ok, **error_responses("401", "404", "422", "429", "503", "507")}}},
         },
         "components": {
@@ -193,3 +195,15 @@ def openapi():
     from ..extensions import studio
 
     return jsonify(document(list(studio().registry)))
+
+
+@bp.get("/api/docs")
+def docs():
+    """The API for people: how to authenticate, every endpoint, each service's parameters, the error codes."""
+    from ..extensions import studio
+
+    services = list(studio().registry)
+    spec = document(services)
+    endpoints = [(method.upper(), path, op["summary"]) for path, ops in spec["paths"].items()
+                 for method, op in ops.items()]
+    return render_template("api_docs.html", endpoints=endpoints, services=services, errors=ERRORS)

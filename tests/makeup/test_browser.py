@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from ..conftest import edit_photo
 from .conftest import encode
 
 pytestmark = pytest.mark.browser
@@ -65,6 +66,7 @@ def test_face_picker_with_two_faces(browser_page, astronaut, tmp_path):
     page.click('.face-box[data-index="1"]')
     expect(page.locator('.face-box[data-index="1"]')).to_have_class("face-box selected")
     assert page.input_value("#field-face") == "1"
+    page.select_option("#field-hair", "keep")  # the page starts on blond hair: a change from the first click
     page.select_option("#field-makeup", "add")
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/jobs/")) as request:
         page.click("#generate")
@@ -94,3 +96,71 @@ def test_webcam_capture_goes_through_the_face_check(browser, live_server):
         assert page.get_attribute("#picker-image", "src").startswith("blob:")  # the snapshot is shown
     finally:
         cam.close()
+
+
+def test_first_click_edits_and_all_keep_is_explained_before_sending(browser_page, astronaut, tmp_path):
+    page = browser_page
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(encode(astronaut))
+    page.goto("/makeup/")
+    assert page.input_value("#field-hair") == "blond"  # a change is chosen from the start
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    page.click("#generate")  # the very first click edits the photo
+    expect(page.locator("#compare")).to_be_visible(timeout=30_000)
+    page.select_option("#field-hair", "keep")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
+    page.click("#generate")
+    expect(page.locator('[data-error-for="hair"]')).to_contain_text("Choose at least one change")
+    assert not any(url.endswith("/jobs/") for url in requests)  # nothing was sent
+
+
+def test_a_text_file_shows_no_broken_picture_and_a_new_photo_clears_the_old_result(
+        browser_page, astronaut, tmp_path):
+    from skimage import data
+
+    page = browser_page
+    photo, coffee = tmp_path / "astronaut.png", tmp_path / "coffee.png"
+    photo.write_bytes(encode(astronaut))
+    coffee.write_bytes(encode(data.coffee()))
+    page.goto("/makeup/")
+    page.set_input_files("#field-image", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                 "buffer": b"not an image at all"}])
+    expect(page.locator('[data-error-for="image"]')).to_contain_text("not an image")
+    expect(page.locator("#face-picker")).to_be_hidden()  # no broken-image icon
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator("#face-picker")).to_be_visible()
+    page.click("#generate")
+    expect(page.locator("#compare")).to_be_visible(timeout=30_000)
+    expect(page.locator("#results .result")).to_have_count(1)
+    page.set_input_files("#field-image", str(coffee))  # a photo without a face
+    expect(page.locator('[data-error-for="image"]')).to_contain_text("No face was found", timeout=30_000)
+    expect(page.locator("#compare")).to_be_hidden()  # the old before/after is gone
+    expect(page.locator("#results .result")).to_have_count(0)
+
+
+def test_phone_scrolls_to_the_result_and_zooms_to_the_face(browser, live_server, astronaut, tmp_path):
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(encode(astronaut))
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto("/makeup/")
+    edit_photo(page, photo)
+    page.wait_for_function("() => document.getElementById('before-after').dataset.faceWidth")
+    page.wait_for_function("""() => {
+        const r = document.getElementById('compare').getBoundingClientRect();
+        return r.top >= -1 && r.top < window.innerHeight - 100;
+    }""")  # the result is brought on screen, not left below the form
+    frame = page.eval_on_selector("#before-after", "el => el.clientWidth")
+    zoomed = int(page.get_attribute("#before-after", "data-face-width"))
+    assert zoomed >= 0.4 * frame  # the face fills a good part of the frame
+    page.uncheck("#ba-zoom")
+    whole = int(page.get_attribute("#before-after", "data-face-width"))
+    assert whole < 0.3 * frame < zoomed  # the whole photo leaves the face small on a phone
+    page.check("#ba-zoom")
+    page.eval_on_selector("#ba-range", "el => { el.value = 30; el.dispatchEvent(new Event('input')); }")
+    clip = page.eval_on_selector("#ba-after", "el => el.style.clipPath")
+    assert clip.startswith("inset(0px 0px 0px") and clip != "inset(0px 0px 0px 30%)"  # split in the photo's frame
+    context.close()

@@ -216,3 +216,19 @@ def test_missing_weights_say_how_to_train(app, client, api_headers, astronaut, t
     assert "Model not installed" in page and "genstudio train makeup --config configs/makeup-cpu.yaml" in page
     response = post(client, api_headers, encode(astronaut))
     assert response.status_code == 503 and "genstudio train makeup" in response.get_json()["error"]
+
+
+def test_landing_card_shows_a_before_after_drawn_by_the_model(app, client):
+    from pathlib import Path
+
+    html = client.get("/").get_data(as_text=True)
+    assert 'src="/examples/makeup.png"' in html  # a picture, not the logo placeholder
+    response = client.get("/examples/makeup.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    picture = Image.open(io.BytesIO(response.data))
+    assert abs(picture.width / picture.height - 4 / 3) < 0.05
+    left, right = picture.crop((0, 0, 240, 360)), picture.crop((244, 0, 484, 360))
+    assert left.tobytes() != right.tobytes()  # after differs from before
+    cached = list((Path(app.instance_path) / "examples").glob("makeup-*.png"))
+    assert len(cached) == 1  # drawn once per checkpoint, then served from the instance folder
+    assert client.get("/examples/makeup.png").data == response.data

@@ -70,15 +70,24 @@ def test_seed_is_drawn_and_recorded_when_missing(client, api_headers):
     assert isinstance(job["params"]["seed"], int)
 
 
-def test_interpolate_frames_end_on_the_two_faces(client, api_headers):
-    job = run(client, api_headers, {"mode": "interpolate", "seed": 5, "seed_b": 9, "frames": 6, "truncation": 1.0})
-    assert len(job["images"]) == 6
+def frame(strip: Image.Image, index: int, side: int, columns: int) -> bytes:
+    """Frame `index` of an interpolation strip (frames in reading order, 1 px apart)."""
+    x, y = 1 + (index % columns) * (side + 1), 1 + (index // columns) * (side + 1)
+    return strip.crop((x, y, x + side, y + side)).tobytes()
+
+
+def test_interpolate_is_one_strip_ending_on_the_two_faces(client, api_headers):
+    job = run(client, api_headers, {"mode": "interpolate", "seed": 5, "seed_b": 9, "frames": 10, "truncation": 1.0})
+    assert len(job["images"]) == 1  # one gallery item for the whole walk
     a = run(client, api_headers, {"count": 1, "seed": 5, "truncation": 1.0})
     b = run(client, api_headers, {"count": 1, "seed": 9, "truncation": 1.0})
-    pix = lambda im: pixels(client, api_headers, im)  # noqa: E731
-    assert pix(job["images"][0]) == pix(a["images"][0])
-    assert pix(job["images"][-1]) == pix(b["images"][0])
-    assert pix(job["images"][2]) not in (pix(a["images"][0]), pix(b["images"][0]))
+    open_png = lambda im: Image.open(io.BytesIO(image_bytes(client, api_headers, im))).convert("RGB")  # noqa: E731
+    strip, face = open_png(job["images"][0]), open_png(a["images"][0])
+    side = face.width
+    assert strip.size == (1 + 8 * (side + 1), 1 + 2 * (side + 1))  # 8 frames a row
+    assert frame(strip, 0, side, 8) == face.tobytes()
+    assert frame(strip, 9, side, 8) == open_png(b["images"][0]).tobytes()
+    assert frame(strip, 4, side, 8) not in (face.tobytes(), open_png(b["images"][0]).tobytes())
 
 
 def test_edit_moves_the_face_and_zero_edit_does_not(client, api_headers):
@@ -93,13 +102,29 @@ def test_edit_moves_the_face_and_zero_edit_does_not(client, api_headers):
     assert pix(kept) not in (pix(base), pix(moved))
 
 
-def test_arithmetic_returns_result_and_terms(client, api_headers):
+def test_arithmetic_is_one_image_whose_terms_the_preview_draws(client, api_headers):
     job = run(client, api_headers, {"mode": "arithmetic", "plus": [1, 2], "minus": [3]})
-    assert len(job["images"]) == 4  # result, +1, +2, -3
+    assert len(job["images"]) == 1  # the result; the terms are in the recipe
+    assert "seed" not in job["params"] and job["params"]["plus"] == [1, 2]
     term = run(client, api_headers, {"count": 1, "seed": 2, "truncation": 0.8})
     pix = lambda im: pixels(client, api_headers, im)  # noqa: E731
-    assert pix(job["images"][2]) == pix(term["images"][0])
-    assert pix(job["images"][0]) != pix(job["images"][1])
+    preview = client.get("/person/preview.png?seed=2&truncation=0.8")  # what the page shows for the term
+    assert Image.open(io.BytesIO(preview.data)).convert("RGB").tobytes() == pix(term["images"][0])
+    assert pix(job["images"][0]) != pix(term["images"][0])
+
+
+def test_identical_requests_give_identical_files(client, api_headers):
+    """Parameters a mode does not use are neither drawn at random nor recorded: same request, same bytes."""
+    first = run(client, api_headers, {"count": 1, "seed": 1234})
+    second = run(client, api_headers, {"count": 1, "seed": 1234})
+    assert first["images"][0]["sha256"] == second["images"][0]["sha256"]
+    assert image_bytes(client, api_headers, first["images"][0]) == image_bytes(client, api_headers, second["images"][0])
+    recipe = read_recipe(image_bytes(client, api_headers, first["images"][0]))
+    assert set(recipe["params"]) == {"mode", "count", "seed", "truncation"}
+    with_unused = run(client, api_headers, {"count": 1, "seed": 1234, "seed_b": 77, "frames": 5})
+    assert with_unused["images"][0]["sha256"] == first["images"][0]["sha256"]
+    walk = run(client, api_headers, {"mode": "interpolate", "seed": 1, "seed_b": 2, "frames": 3})
+    assert set(walk["params"]) == {"mode", "seed", "truncation", "seed_b", "frames", "method"}
 
 
 @pytest.mark.parametrize(("params", "field"), [

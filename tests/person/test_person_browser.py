@@ -4,6 +4,7 @@ the glasses demo, the interpolation animation and the latent map work end to end
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +67,98 @@ def test_faces_glasses_demo_and_interpolation(browser_page):
     page.fill("#i-frames", "5")
     page.click("#interpolate")
     page.wait_for_selector("#interp-strip img")
-    assert page.locator("#interp-strip img").count() == 5
+    assert page.locator("#interp-strip img").count() == 1  # the frames are one image: one gallery item
     page.wait_for_function("() => document.querySelector('#interp-gif').naturalWidth === 128")
+
+
+def test_clicked_faces_are_marked_and_each_tab_shows_its_own_results(browser_page):
+    page = browser_page
+    page.goto("/person/")
+    expect(page.locator("#person-empty")).to_be_visible()
+    page.fill("#g-count", "4")
+    page.fill("#g-seed", "20")
+    page.click("#generate-faces")
+    faces = page.locator("#face-grid figure")
+    expect(faces).to_have_count(4)
+    faces.nth(1).click()
+    expect(faces.nth(1)).to_have_attribute("data-role", "start")
+    expect(faces.nth(1)).to_contain_text("start")
+    faces.nth(3).click()
+    expect(faces.nth(3)).to_have_attribute("data-role", "end")
+    outline = faces.nth(3).evaluate("f => getComputedStyle(f).outlineColor")
+    assert outline not in ("rgba(0, 0, 0, 0)", "transparent")  # visibly highlighted
+    faces.nth(2).click()  # a third click starts again: the start moves, the end stays
+    expect(faces.nth(2)).to_have_attribute("data-role", "start")
+    expect(faces.nth(1)).not_to_have_attribute("data-role", "start")
+    assert page.input_value("#i-seed") == "22" and page.input_value("#i-seed-b") == "23"
+    assert page.input_value("#e-seed") == "22"
+
+    page.click("#tab-interpolate")
+    expect(page.locator("#face-grid")).to_be_hidden()  # the faces belong to their tab
+    expect(page.locator("#person-empty")).to_be_visible()
+    page.click("#interpolate")
+    expect(page.locator("#interp-strip img")).to_be_visible()
+    page.click("#tab-edit")
+    expect(page.locator("#slider-panel")).to_be_visible()
+    expect(page.locator("#interp-strip")).to_be_hidden()  # no old strip under the sliders
+    page.click("#tab-generate")
+    expect(page.locator("#face-grid")).to_be_visible()
+    expect(page.locator("#slider-panel")).to_be_hidden()
+
+
+def test_arithmetic_operators_never_end_a_line(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/person/")
+    page.click("#tab-arithmetic")
+    page.fill("#a-plus", "1, 2, 3, 4, 5, 6, 7, 8")
+    page.fill("#a-minus", "9, 10, 11")
+    page.click("#compute")
+    page.wait_for_selector("#arith-terms .result img")
+    rows = page.eval_on_selector_all("#arith-terms .arith-op", """ops => ops.map(op => {
+        const face = op.nextElementSibling.getBoundingClientRect(), sign = op.getBoundingClientRect();
+        return [Math.round(sign.top + sign.height / 2), Math.round(face.top), Math.round(face.bottom)];
+    })""")
+    assert len(rows) == 11  # 7 "+", 3 "−", 1 "="
+    assert all(top <= middle <= bottom for middle, top, bottom in rows), rows  # each sign sits by its face
+    assert len({top for _, top, _ in rows}) > 1  # the equation did wrap over several lines
+    context.close()
+
+
+def test_identical_requests_give_identical_files_and_one_item_per_interpolation(browser_page):
+    page = browser_page
+    page.goto("/person/")
+    shas = []
+    for _ in range(2):
+        page.fill("#g-count", "1")
+        page.fill("#g-seed", "1234")
+        with page.expect_response(lambda r: r.request.method == "POST" and "/jobs/" in r.url) as answer:
+            page.click("#generate-faces")
+        shas.append(answer.value.json()["images"][0]["sha256"])
+        page.wait_for_selector("#face-grid img")
+    assert shas[0] == shas[1]  # same pixels and the same recipe: the same file
+    page.click("#tab-interpolate")
+    page.fill("#i-frames", "12")
+    page.click("#interpolate")
+    page.wait_for_selector("#interp-strip img")
+    page.reload()  # the service page lists this visitor's images
+    assert page.locator("#recent img").count() == 2 + 1  # two faces (one file each) and one interpolation
+
+
+def test_results_are_scrolled_into_view_on_a_phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/person/")
+    page.fill("#g-count", "4")
+    page.click("#generate-faces")
+    page.wait_for_selector("#face-grid img")
+    start = page.eval_on_selector("#faces-panel", "el => el.getBoundingClientRect().top + window.scrollY")
+    assert start > 844  # below the form: off screen unless the page scrolls to it
+    page.wait_for_function("""() => {
+        const r = document.querySelector('#faces-panel').getBoundingClientRect();
+        return r.top >= -1 && r.top < window.innerHeight - 100;
+    }""")  # the smooth scroll brings the faces on screen
+    context.close()
 
 
 def test_latent_map_click_decodes_a_face(browser_page):

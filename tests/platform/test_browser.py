@@ -99,6 +99,8 @@ def test_anonymous_cancel_korean_and_phone(browser, live_server):
     expect(page.locator("[data-job-status]")).to_contain_text("생성 중", timeout=20_000)
     page.click("[data-job-cancel]")
     expect(page.locator("[data-job-error]")).to_have_text("취소되었습니다.", timeout=20_000)
+    expect(page.locator("[data-job-error]")).to_have_class(re.compile(r"alert-secondary"))  # the user's choice:
+    expect(page.locator("[data-job-error]")).not_to_have_class(re.compile(r"alert-danger"))  # not a red error
     # switch the language from the navbar
     page.click(".navbar-toggler")
     page.click("#lang-menu")
@@ -112,3 +114,56 @@ def test_anonymous_cancel_korean_and_phone(browser, live_server):
     expect(page.locator('[data-error-for="image"]')).to_contain_text("not an image")
     context.close()
     assert errors == [] or all("415" in e or "Failed to load resource" in e for e in errors), errors
+
+
+def test_anonymous_images_outlive_the_browser(browser, live_server):
+    """The page promises a day: the session cookie has that expiry, so a browser restart keeps the images."""
+    import time
+
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/toy/")
+    page.click("#generate")
+    image_id = page.locator("#results .result").first.get_attribute("data-image-id", timeout=20_000)
+    cookie = next(c for c in context.cookies() if c["name"] == "session")
+    assert cookie["expires"] > time.time() + 23.5 * 3600  # a dated cookie, not a browser-session one
+    state = context.storage_state()
+    context.close()
+    state["cookies"] = [c for c in state["cookies"] if c["expires"] != -1]  # what survives closing the browser
+    reopened = browser.new_context(base_url=live_server, storage_state=state)
+    page = reopened.new_page()
+    page.goto("/toy/")
+    expect(page.locator(f'#recent a[href$="/{image_id}"]')).to_have_count(1)
+    assert page.goto(f"/gallery/image/{image_id}").status == 200
+    reopened.close()
+
+
+def test_titles_badges_and_spacing(browser_page, app, user):
+    from ..conftest import token_for
+
+    page = browser_page
+    page.goto("/")
+    assert page.title().startswith("GenStudio — ") and "·" not in page.title()
+    page.goto("/toyedit/")
+    assert page.title() == "Toy photo editor · GenStudio"
+    navbar = page.eval_on_selector("nav.navbar", "el => el.getBoundingClientRect().bottom")
+    title = page.eval_on_selector("h1", "el => el.getBoundingClientRect().top")
+    assert title - navbar >= 16  # the page title does not touch the navbar
+
+    headers = {"Authorization": f"Bearer {token_for(app, user[0])}"}
+    import requests
+
+    base = page.url.split("/toyedit/")[0]
+    for _ in range(2):
+        requests.post(f"{base}/api/v1/jobs?wait=5", json={"service": "toy", "params": {"count": 4, "steps": 1}},
+                      headers=headers, timeout=30)
+    page.goto("/auth/login")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("#login-form [type=submit]")
+    page.goto("/gallery/mine?group=0")
+    overflow = page.eval_on_selector_all(".image-card", """cards => cards.filter(card => {
+        const box = card.getBoundingClientRect();
+        return [...card.querySelectorAll('.badge')].some(b => b.getBoundingClientRect().right > box.right + 0.5);
+    }).length""")
+    assert page.locator(".image-card").count() == 8 and overflow == 0

@@ -164,11 +164,32 @@ def test_gallery_pagination(make_app):
     client = app.test_client()
     client.post("/api/v1/jobs?wait=5", json={"service": "toy", "params": {"count": 3, "steps": 1}}, headers=headers)
     login(client, "pager", "password123")
-    first = client.get("/gallery/mine").get_data(as_text=True)
-    third = client.get("/gallery/mine?page=2").get_data(as_text=True)
+    first = client.get("/gallery/mine?group=0").get_data(as_text=True)
+    third = client.get("/gallery/mine?group=0&page=2").get_data(as_text=True)
     ids = lambda html: set(re.findall(r'data-image-id="([^"]+)"', html))  # noqa: E731
     assert len(ids(first)) == 2 and len(ids(third)) == 1 and not ids(first) & ids(third)
-    assert "page=2" in first
+    assert "page=2" in first and "group=0" in first  # the pages keep the "every image" view
+
+
+def test_gallery_groups_a_jobs_images_into_one_card(app, client, user):
+    headers = {"Authorization": f"Bearer {token_for(app, user[0])}"}
+    job = client.post("/api/v1/jobs?wait=5", json={"service": "toy", "params": {"count": 3, "steps": 1}},
+                      headers=headers).get_json()
+    single = client.post("/api/v1/jobs?wait=5", json={"service": "toy", "params": {"steps": 1}},
+                         headers=headers).get_json()
+    login(client, *user)
+    ids = lambda html: re.findall(r'data-image-id="([^"]+)"', html)  # noqa: E731
+    grouped = client.get("/gallery/mine").get_data(as_text=True)
+    assert ids(grouped) == [single["images"][0]["id"], job["images"][0]["id"]]  # newest first, one card per job
+    assert 'data-job-images="3"' in grouped and "3 images from this job" in grouped
+    one_job = client.get(f"/gallery/mine?job={job['id']}").get_data(as_text=True)
+    assert ids(one_job) == [image["id"] for image in job["images"]]
+    assert len(ids(client.get("/gallery/mine?group=0").get_data(as_text=True))) == 4
+    with app.app_context():  # the job's first image deleted: the next one stands for the job
+        db.session.delete(db.session.get(Image, job["images"][0]["id"]))
+        db.session.commit()
+    grouped = client.get("/gallery/mine").get_data(as_text=True)
+    assert job["images"][1]["id"] in ids(grouped) and 'data-job-images="2"' in grouped
 
 
 def test_korean_from_browser_and_switch(client):
@@ -275,3 +296,73 @@ def test_use_these_settings_prefills_the_form_only_for_viewers(app, client, user
     assert prefill["params"]["palette"] == "cool"
     stranger = app.test_client().get(f"/toy/?recipe={image['id']}").get_data(as_text=True)
     assert 'data-prefill=""' in stranger  # a private recipe is not leaked
+
+
+def test_not_found_page_explains_instead_of_repeating_itself(client):
+    response = client.get("/no-such-page")
+    html = response.get_data(as_text=True)
+    message = re.search(r'id="error-message">([^<]*)<', html).group(1)
+    assert response.status_code == 404 and "<h1 class=\"h3\">Not found</h1>" in html
+    assert "does not exist" in message and message.strip().lower() != "not found"
+    assert client.get("/api/v1/no-such", headers={"Accept": "application/json"}).get_json() == {"error": "not found"}
+    korean = client.get("/no-such-page", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert "not found" not in korean.lower()
+
+
+def test_api_docs_page_is_served_by_the_app_and_linked_from_the_footer(client):
+    landing = client.get("/").get_data(as_text=True)
+    assert 'href="/api/docs" id="api-docs-link"' in landing
+    response = client.get("/api/docs")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "POST /api/v1/jobs</code>" in html and "Create a job" in html and "Authorization: Bearer" in html
+    assert 'data-service="toy"' in html and "<code>palette</code>" in html and "How many images." in html
+    assert "cdn" not in html.lower() and "<script>" not in html
+    assert "작업 만들기" in client.get("/api/docs", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+
+
+def test_recipe_table_names_each_fact_once_in_plain_words(app, client, user):
+    from html import unescape
+
+    login(client, *user)
+    headers = {"Authorization": f"Bearer {token_for(app, user[0])}"}
+    job = client.post("/api/v1/jobs?wait=5", json={"service": "toy", "params": {"count": 3, "steps": 2, "seed": 70,
+                                                                                  "palette": "cool"}},
+                      headers=headers).get_json()
+    third = job["images"][2]
+    html = client.get(f"/gallery/image/{third['id']}").get_data(as_text=True)
+    table = html[html.index('id="recipe"'):html.index("</table>", html.index('id="recipe"'))]
+    rows = dict((unescape(k), unescape(v)) for k, v in re.findall(r'<th scope="row">([^<]*)</th><td>(.*?)</td>', table))
+    assert list(rows).count("Seed") == 1 and rows["Seed"] == "70"  # toy images record no seed of their own
+    assert rows["Palette"] == "Cool" and rows["Invert"] == "no" and rows["Image in its job"] == "3 of 3"
+    assert '"' not in "".join(rows.values())  # no JSON quotes
+    assert not any(k in rows for k in ("Index", "Index in its job"))
+    cards = client.get("/gallery/mine?group=0").get_data(as_text=True)
+    assert cards.count("seed 70") == 3
+
+
+def test_recipe_rows_show_the_images_own_seed_and_the_jobs_first_one():
+    from genstudio.services.base import Param, Schema
+    from genstudio.web.recipe_view import image_seed
+
+    class Fake:  # the attributes recipe_rows reads from a service
+        title = "Fake"
+        schema = Schema((Param("seed", "seed"), Param("sampler", "choice", "a", choices=("a", "dpm++"),
+                                                      labels=(("dpm++", "DPM-Solver++"),))))
+        extra_labels = {"steps_run": "Steps run"}
+        value_labels = {}
+
+    recipe = {"service": "fake", "model": "m", "checkpoint": "c", "index": 1,
+              "params": {"seed": 10, "sampler": "dpm++"}, "extra": {"seed": 11, "index": 1, "steps_run": 10}}
+    assert image_seed(recipe) == 11
+    assert image_seed({"params": {"seed": 5}, "extra": {"face_seed": 6}}) == 6
+    assert image_seed({"params": {"seed": 5}, "extra": {}}) == 5
+    assert image_seed({"params": {"plus": [1]}, "extra": {}}) is None
+    app_free = __import__("flask").Flask("t")
+    with app_free.test_request_context():
+        __import__("flask_babel").Babel(app_free)
+        from genstudio.web.recipe_view import recipe_rows
+
+        rows = {r.label: r.value for r in recipe_rows(recipe, Fake(), 64, 64, images_in_job=4)}
+    assert rows["Seed"] == "11" and rows["First seed of its job"] == "10" and rows["Sampler"] == "DPM-Solver++"
+    assert rows["Steps run"] == "10" and rows["Image in its job"] == "2 of 4" and "Index" not in rows

@@ -7,16 +7,17 @@ largest first; optional). Bad uploads are refused in prepare(), before any job e
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, Face, load_photo
+from ...faces import MIN_FACE_PX, Face, load_photo
 from ...stargan.editor import INSTALL_HINT, StarGanEditor
 from ...weights import is_installed
-from ..base import Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
+from ..base import N_, Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
 from .pipeline import edit_face, find_faces, hair_method_for, request_from_params
 
 DEFAULT_MODEL = "makeup-stargan48"
@@ -32,8 +33,8 @@ SCHEMA = Schema((
     Param("face", "int", None, 0, MAX_FACES - 1, help="which face to edit (0 is the largest); optional"),
 ))
 
-NO_FACE = ("No face was found in this photo. Use a photo where the face looks at the camera, is well lit and "
-           "fills a good part of the picture.")
+NO_FACE = N_("No face was found in this photo. Use a photo where the face looks at the camera, is well lit and "
+             "fills a good part of the picture.")
 
 
 class MakeupGenerator(Generator):
@@ -67,17 +68,17 @@ def analyse_upload(data: bytes) -> tuple[Any, list[Face], list[str]]:
     faces = find_faces(photo.array)[:MAX_FACES]
     if not faces:
         raise InputError(NO_FACE, status=422)
-    notes = [f"downscaled to {MAX_WORK_SIDE} px"] if photo.downscaled else []
+    notes = ["downscaled"] if photo.downscaled else []  # to MAX_WORK_SIDE: a code, like the warnings
     return photo, faces, notes
 
 
 def check_face(faces: list[Face], index: int | None) -> int:
     index = 0 if index is None else index
     if index >= len(faces):
-        raise ParamError("face", f"the photo has {len(faces)} face(s); choose 0 to {len(faces) - 1}")
+        raise ParamError("face", "the photo has %(n)s face(s); choose 0 to %(last)s", n=len(faces), last=len(faces) - 1)
     if faces[index].size < MIN_FACE_PX:
-        raise InputError(f"The face is too small to edit ({faces[index].size:.0f} px wide; at least {MIN_FACE_PX} px "
-                         "are needed). Use a closer or larger photo.", status=422)
+        raise InputError("The face is too small to edit (%(size)s px wide; at least %(min)s px are needed). Use a "
+                         "closer or larger photo.", status=422, size=round(faces[index].size), min=MIN_FACE_PX)
     return index
 
 
@@ -91,6 +92,19 @@ class MakeupService(Service):
     accepts_upload = True
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
+    extra_labels = {
+        "face": N_("Face edited (0 is the largest)"), "faces": N_("Faces in the photo"),
+        "face_box": N_("Face box (x, y, width, height in px)"), "warnings": N_("Warnings"),
+        "source_attributes": N_("Attributes read from the face"), "target": N_("Attributes asked for"),
+        "hair_method": N_("Hair colour method"),
+    }
+    value_labels = {
+        "recolor": N_("recolouring inside a hair mask"), "masked": N_("the model's edit inside a hair mask"),
+        "gan": N_("the model's edit"), "downscaled": N_("photo scaled down"), "profile": N_("face turned sideways"),
+        "small_face": N_("small face"), "tiny_face": N_("face too small"), "no_eyes": N_("eyes not found"),
+        "poor_alignment": N_("face turned away"), "blurry": N_("blurry face"),
+        "low_confidence": N_("the model was unsure about the face"),
+    }
 
     def is_installed(self, model_name: str | None = None) -> bool:
         return is_installed(model_name or self.default_model)
@@ -103,6 +117,18 @@ class MakeupService(Service):
             editor.use_reader(load_classifier(CLASSIFIER_MODEL))
         return MakeupGenerator(editor)
 
+    def example(self) -> Image.Image:
+        """The landing card: scikit-image's astronaut photo (public domain, shipped with scikit-image) before and
+        after blond hair, made the way a job makes it, side by side around her face."""
+        from skimage import data
+
+        buf = io.BytesIO()
+        Image.fromarray(data.astronaut()).save(buf, format="PNG")
+        params = self.schema.resolve({"hair": "blond"})
+        inputs = self.prepare(params, {"image": buf.getvalue()})
+        after = self.generator().generate(params, inputs)[0].image
+        return before_after(inputs["photo"], after, Face.from_dict(inputs["faces"][inputs["face"]]).box)
+
     def prepare(self, params: dict[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
         super().prepare(params, files)
         if request_from_params(params).is_empty():
@@ -110,6 +136,22 @@ class MakeupService(Service):
         photo, faces, notes = analyse_upload(files["image"])
         index = check_face(faces, params.get("face"))
         return {"photo": photo.image, "faces": [f.to_dict() for f in faces], "face": index, "notes": notes}
+
+
+def before_after(before: Image.Image, after: Image.Image, box: tuple[int, int, int, int],
+                 side: int = 360) -> Image.Image:
+    """Two 2:3 crops around the face (hair included), before | after: a 4:3 picture."""
+    x, y, w, h = box
+    height = min(2.6 * max(w, h), before.height, 1.5 * before.width)
+    width = height * 2 / 3
+    left = min(max(x + w / 2 - width / 2, 0), before.width - width)
+    top = min(max(y + h / 2 - 0.55 * height, 0), before.height - height)
+    crop = (round(left), round(top), round(left + width), round(top + height))
+    size = (side * 2 // 3, side)
+    out = Image.new("RGB", (2 * size[0] + 4, side), "white")
+    out.paste(before.convert("RGB").crop(crop).resize(size, Image.Resampling.LANCZOS), (0, 0))
+    out.paste(after.convert("RGB").crop(crop).resize(size, Image.Resampling.LANCZOS), (size[0] + 4, 0))
+    return out
 
 
 SERVICE = MakeupService()

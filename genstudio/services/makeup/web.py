@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from ...extensions import limiter
 from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, align_face, face_warnings
@@ -16,6 +17,7 @@ from ...faces.quality import Warning_, confidence_warnings
 from ...imaging import uint8_to_tensor
 from ...uploads import open_upload
 from ...web.service_pages import render_service_page
+from ...web.strings import localize
 from ..base import InputError, ModelMissing, Service
 
 
@@ -37,12 +39,25 @@ def face_report(service: Service, photo: np.ndarray, faces) -> list[dict]:
             probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))[0].tolist()
             warnings += confidence_warnings(dict(zip(editor.attributes, probs, strict=True)))
         if face.size < MIN_FACE_PX:
-            warnings.insert(0, Warning_("tiny_face", f"This face is too small to edit ({face.size:.0f} px)."))
+            warnings.insert(0, Warning_("tiny_face", "This face is too small to edit (%(size)s px).",
+                                        {"size": round(face.size)}))
         x0, y0, bw, bh = face.box
         out.append({"index": i, "box": [x0 / w, y0 / h, bw / w, bh / h], "size": round(face.size),
                     "eyes": face.eyes is not None, "profile": face.profile,
-                    "warnings": [wa.to_dict() for wa in warnings]})
+                    "warnings": [{"code": wa.code, "message": localize(wa)} for wa in warnings]})
     return out
+
+
+def page_strings() -> dict[str, str]:
+    """What makeup.js writes, in the visitor's language ({n}-style slots filled by the script)."""
+    return {
+        "checking": _("Looking for faces…"), "one_face": _("1 face found."),
+        "many_faces": _("%(n)s faces found — the largest is selected.", n="{n}"), "face": _("Face %(n)s", n="{n}"),
+        "choose_photo": _("Choose a photo or take one with the webcam."),
+        "no_change": _("Choose at least one change: hair colour, makeup, gender or age."),
+        "no_webcam": _("This browser has no webcam access."),
+        "webcam_failed": _("Webcam not available: %(e)s", e="{e}"),
+    }
 
 
 def make_blueprint(service: Service) -> Blueprint:
@@ -53,7 +68,7 @@ def make_blueprint(service: Service) -> Blueprint:
 
     @bp.get("/")
     def page():
-        return render_service_page(service, "makeup/page.html", max_side=MAX_WORK_SIDE)
+        return render_service_page(service, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings())
 
     @bp.post("/faces")
     @limiter.limit("60 per minute")
@@ -66,7 +81,7 @@ def make_blueprint(service: Service) -> Blueprint:
             open_upload(data, current_app.config.get("MAX_UPLOAD_PIXELS", 40_000_000))
             photo, found, notes = analyse_upload(data)
         except InputError as exc:
-            return jsonify({"error": exc.message, "field": exc.field}), exc.status
+            return jsonify({"error": localize(exc), "field": exc.field}), exc.status
         arr = photo.array
         return jsonify({"width": arr.shape[1], "height": arr.shape[0], "notes": notes,
                         "faces": face_report(service, arr, found)})

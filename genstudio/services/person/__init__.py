@@ -17,24 +17,28 @@ DIRECTIONS_MODEL = "person-directions"
 MAP_MODEL = "latentmap-faces"
 CLASSIFIER_MODEL = "face-attributes"
 
+GENERATE, INTERPOLATE, EDIT, ARITHMETIC = "generate", "interpolate", "edit", "arithmetic"
+
 SCHEMA = Schema((
-    Param("mode", "choice", "generate", choices=("generate", "interpolate", "edit", "arithmetic"),
+    Param("mode", "choice", GENERATE, choices=(GENERATE, INTERPOLATE, EDIT, ARITHMETIC),
           help="generate faces, walk between two faces, move faces along attributes, or add and subtract faces"),
-    Param("count", "int", 8, 1, 64, help="how many faces (seed, seed+1, ...)"),
-    Param("seed", "seed", help="face k is the face of seed + k"),
+    Param("count", "int", 8, 1, 64, help="how many faces (seed, seed+1, ...)", when=("mode", (GENERATE, EDIT))),
+    Param("seed", "seed", help="face k is the face of seed + k", when=("mode", (GENERATE, INTERPOLATE, EDIT))),
     Param("truncation", "float", 0.8, 0.05, 1.5,
           help="temperature of z: lower gives more typical, cleaner faces; higher more variety"),
-    Param("seed_b", "seed", help="interpolate: the face to walk to"),
-    Param("frames", "int", 16, 2, 64, help="interpolate: number of frames, both end faces included"),
+    Param("seed_b", "seed", help="interpolate: the face to walk to", when=("mode", (INTERPOLATE,))),
+    Param("frames", "int", 16, 2, 64, help="interpolate: number of frames, both end faces included",
+          when=("mode", (INTERPOLATE,))),
     Param("method", "choice", "slerp", choices=("slerp", "linear"),
-          help="interpolate: spherical (keeps faces sharp midway) or straight line"),
+          help="interpolate: spherical (keeps faces sharp midway) or straight line", when=("mode", (INTERPOLATE,))),
     Param("directions", "dict", {}, -6.0, 6.0, choices=DIRECTION_ATTRIBUTES,
-          help="edit: how far to move along each attribute"),
-    Param("keep_others", "bool", False, help="edit: project out the other attributes' directions"),
-    Param("plus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to add"),
-    Param("minus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to subtract"),
+          help="edit: how far to move along each attribute", when=("mode", (EDIT,))),
+    Param("keep_others", "bool", False, help="edit: project out the other attributes' directions",
+          when=("mode", (EDIT,))),
+    Param("plus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to add", when=("mode", (ARITHMETIC,))),
+    Param("minus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to subtract",
+          when=("mode", (ARITHMETIC,))),
 ))
-
 
 class PersonService(Service):
     name = "person"
@@ -45,6 +49,7 @@ class PersonService(Service):
     default_model = DEFAULT_MODEL
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
+    image_template = "person/image_panel.html"
 
     def is_installed(self, model_name: str | None = None) -> bool:
         return is_installed(model_name or self.default_model)
@@ -56,7 +61,7 @@ class PersonService(Service):
         with self._lock:
             if key not in self._generators:
                 if model_name not in self.models():
-                    raise ParamError("model", f"unknown model {model_name!r}")
+                    raise ParamError("model", "unknown model %(model)r", model=model_name)
                 self._generators[key] = self.load(model_name)
             return self._generators[key]
 
@@ -67,23 +72,21 @@ class PersonService(Service):
     def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         """Mode-specific checks before a job exists, so a bad request never becomes a failed job."""
         mode = params["mode"]
-        if mode == "arithmetic":
+        if mode == ARITHMETIC:
             check_arithmetic(params.get("plus") or [], params.get("minus") or [])
-        if mode == "edit" and params.get("directions"):
+        if mode == EDIT and params.get("directions"):
             directions = self.generator(params.get("model")).directions
             if directions is None:
                 raise ParamError("directions", "attribute directions are not installed on this server")
             missing = [a for a in params["directions"] if a not in directions.vectors]
             if missing:
-                raise ParamError("directions", f"no direction learned for {', '.join(missing)}")
+                raise ParamError("directions", "no direction learned for %(names)s", names=", ".join(missing))
         return super().prepare(params, files)
 
     def expected_images(self, params: dict[str, Any]) -> int:
-        mode = params.get("mode")
-        if mode == "interpolate":
-            return int(params.get("frames") or 16)
-        if mode == "arithmetic":
-            return 1 + len(params.get("plus") or []) + len(params.get("minus") or [])
+        """An interpolation (one strip) or an arithmetic run (its result) is one image; faces are `count`."""
+        if params.get("mode") in (INTERPOLATE, ARITHMETIC):
+            return 1
         return int(params.get("count") or 1)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ...imaging import to_pil
+from ...imaging import grid, to_pil
 from ...wgan.latent import apply_directions, interpolate, z_for_seeds
 from ...wgan.model import Directions
 from ...wgan.networks import Generator as FaceNetwork
@@ -42,7 +42,7 @@ class PersonGenerator(Generator):
             raise ParamError("directions", "attribute directions are not installed on this server")
         missing = [a for a in amounts if a not in self.directions.vectors]
         if missing:
-            raise ParamError("directions", f"no direction for {', '.join(missing)}")
+            raise ParamError("directions", "no direction for %(names)s", names=", ".join(missing))
         keep = [a for a in self.directions.names if a not in amounts] if keep_others else []
         return apply_directions(z, self.directions.vectors, amounts, keep)
 
@@ -59,32 +59,26 @@ class PersonGenerator(Generator):
     # -- the service entry point -------------------------------------------------------------------
     def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
                  ) -> list[Output]:
+        """Faces (one image each), or one image for a whole interpolation (its frames as a strip) or a whole
+        arithmetic run (its result: the terms are in the recipe), so one request is one gallery item."""
         mode = params.get("mode") or "generate"
         truncation = float(params.get("truncation") or 1.0)
-        seed = int(params["seed"])
-        if mode == "generate":
+        if mode in ("generate", "edit"):
+            seed = int(params["seed"])
             seeds = [seed + i for i in range(int(params.get("count") or 1))]
-            images = self.render(self.z(seeds, truncation))
-            return [Output(im, {"face_seed": s}) for im, s in zip(images, seeds, strict=True)]
+            z = self.z(seeds, truncation)
+            if mode == "edit":
+                z = self.edited_z(z, dict(params.get("directions") or {}), bool(params.get("keep_others")))
+            return [Output(im, {"face_seed": s}) for im, s in zip(self.render(z), seeds, strict=True)]
         if mode == "interpolate":
             frames = int(params.get("frames") or 16)
-            z = self.interpolation_z(seed, int(params["seed_b"]), frames, truncation, params.get("method") or "slerp")
-            images = self.render(z)
-            return [Output(im, {"frame": i, "t": round(i / (frames - 1), 4)}) for i, im in enumerate(images)]
-        if mode == "edit":
-            seeds = [seed + i for i in range(int(params.get("count") or 1))]
-            amounts = dict(params.get("directions") or {})
-            z = self.edited_z(self.z(seeds, truncation), amounts, bool(params.get("keep_others")))
-            images = self.render(z)
-            return [Output(im, {"face_seed": s}) for im, s in zip(images, seeds, strict=True)]
+            z = self.interpolation_z(int(params["seed"]), int(params["seed_b"]), frames, truncation,
+                                     params.get("method") or "slerp")
+            return [Output(strip(self.render(z)))]
         if mode == "arithmetic":
-            plus, minus = list(params.get("plus") or []), list(params.get("minus") or [])
-            z = torch.cat([self.arithmetic_z(plus, minus, truncation), self.z(plus + minus, truncation)])
-            images = self.render(z)
-            terms = [("result", None)] + [("+", s) for s in plus] + [("-", s) for s in minus]
-            return [Output(im, {"term": t, **({"face_seed": s} if s is not None else {})})
-                    for im, (t, s) in zip(images, terms, strict=True)]
-        raise ParamError("mode", f"unknown mode {mode!r}")
+            z = self.arithmetic_z(list(params.get("plus") or []), list(params.get("minus") or []), truncation)
+            return [Output(self.render(z)[0])]
+        raise ParamError("mode", "unknown mode %(mode)r", mode=mode)
 
     def interpolation_z(self, seed_a: int, seed_b: int, frames: int, truncation: float, method: str) -> torch.Tensor:
         za, zb = self.z([seed_a, seed_b], truncation)
@@ -96,6 +90,14 @@ def check_arithmetic(plus: list[int], minus: list[int]) -> None:
         raise ParamError("plus", "pick at least one face to add")
     if len(plus) <= len(minus):
         raise ParamError("plus", "needs more + faces than - faces (e.g. glasses man - man + woman)")
+
+
+STRIP_COLUMNS = 8
+
+
+def strip(frames: list[Image.Image]) -> Image.Image:
+    """An interpolation's frames in reading order, at most STRIP_COLUMNS a row (the gallery shows one picture)."""
+    return grid(frames, columns=min(len(frames), STRIP_COLUMNS), pad=1)
 
 
 def animation(frames: list[Image.Image], fmt: str = "gif", duration_ms: int = 80, bounce: bool = True) -> bytes:

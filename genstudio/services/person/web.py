@@ -14,9 +14,12 @@ from typing import Any
 
 import torch
 from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from ...extensions import limiter
 from ...imaging import grid, to_pil
+from ...web.service_pages import render_service_page
+from ...web.strings import label, param_error
 from ...weights import is_installed, weights_root
 from ..base import ModelMissing, ParamError, Service
 
@@ -68,7 +71,7 @@ def make_blueprint(service: Service) -> Blueprint:
 
     @bp.errorhandler(ParamError)
     def bad_param(exc: ParamError):
-        return jsonify({"error": f"{exc.field}: {exc.message}", "field": exc.field}), 422
+        return jsonify({"error": param_error(exc), "field": exc.field}), 422
 
     @bp.errorhandler(ModelMissing)
     def missing(exc: ModelMissing):
@@ -78,11 +81,11 @@ def make_blueprint(service: Service) -> Blueprint:
     def page():
         gen_ready = service.is_installed()
         directions = service.generator().directions if gen_ready else None
-        return render_template(
-            "person/explorer.html", service=service, schema=schema.describe(),
+        return render_service_page(
+            service, "person/explorer.html", schema=schema.describe(),
             directions=directions.names if directions else [],
             glasses_demo=directions.demo("glasses") if directions else {},
-            map_ready=is_installed(MAP_MODEL))
+            map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
 
     def preview_z():
         """The slider face's z from the query: seed, truncation, d.<Attribute>=amount, keep=1."""
@@ -155,7 +158,8 @@ def make_blueprint(service: Service) -> Blueprint:
     @bp.get("/map")
     def map_page():
         ready = is_installed(MAP_MODEL)
-        return render_template("person/map.html", service=service, map_ready=ready, map_model=MAP_MODEL)
+        return render_template("person/map.html", service=service, map_ready=ready, map_model=MAP_MODEL,
+                               attribute_labels=attribute_labels())
 
     @bp.get("/map/points.json")
     def map_points():
@@ -196,6 +200,24 @@ def make_blueprint(service: Service) -> Blueprint:
         return _png(grid(images, columns=n, pad=0))
 
     return bp
+
+
+def page_strings() -> dict[str, str]:
+    """What person.js and person_map.js write, in the visitor's language ({n}-style slots filled by the script)."""
+    return {
+        "seed": _("seed %(n)s", n="{n}"), "frame": _("frame %(n)s", n="{n}"), "result": _("result"),
+        "start": _("start"), "end": _("end"), "saved": _("saved face"),
+        "verdict": _("Attribute classifier on the result: %(scores)s", scores="{scores}"),
+        "preview_failed": _("The preview could not be drawn; try again."),
+    }
+
+
+def attribute_labels() -> dict[str, str]:
+    """Attribute names (sliders, classifier scores, the map's colouring) as the visitor reads them: the
+    directions' attributes, whose labels the catalogue has (they are choices of the `directions` parameter)."""
+    from ...wgan.directions import DIRECTION_ATTRIBUTES
+
+    return {name: _(label(name)) for name in DIRECTION_ATTRIBUTES}
 
 
 def _classifier(name: str):

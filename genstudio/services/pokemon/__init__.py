@@ -9,13 +9,14 @@ from PIL import Image
 
 from ... import weights
 from ...data.pokemon import TYPES
-from ..base import Generator, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
+from ..base import N_, Generator, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
 
 MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
 OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
 SAMPLER_CHOICES = ("ddpm", "ddim", "dpm++")
 DDPM_STEPS = 1000  # DDPM, the original project's sampler, always walks the whole training schedule
 WORK_LIMIT = 4000  # images × denoising steps per job: 16 images at 250 steps, or DDPM-1000 for 4 images
+SAMPLER_LABELS = (("ddpm", "DDPM"), ("ddim", "DDIM"), ("dpm++", "DPM-Solver++"))
 DISPLAY_SCALE = 2  # the model draws 64 px; results are shown 2× (Lanczos)
 
 # Type colours from the games' UI, used by the page's type picker.
@@ -23,8 +24,25 @@ TYPE_COLOURS = {
     "normal": "#A8A77A", "fire": "#EE8130", "water": "#6390F0", "grass": "#7AC74C", "electric": "#F7D02C",
     "ice": "#96D9D6", "fighting": "#C22E28", "poison": "#A33EA1", "ground": "#E2BF65", "flying": "#A98FF3",
     "psychic": "#F95587", "bug": "#A6B91A", "rock": "#B6A136", "ghost": "#735797", "dragon": "#6F35FC",
-    "dark": "#705746", "steel": "#B7B7CE", "fairy": "#D685AD", "any": "#888888",
+    "dark": "#705746", "steel": "#B7B7CE", "fairy": "#D685AD", "any": "#6C757D",
 }
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def chip_ink(colour: str) -> str:
+    """White or near-black text, whichever reads better on a type chip (light types: Electric, Ice, ...)."""
+    return max(("#ffffff", "#212529"), key=lambda ink: contrast(colour, ink))
 
 
 class PokemonGanGenerator(Generator):
@@ -94,10 +112,12 @@ class PokemonService(Service):
     install_hint = ("genstudio train pokemon-autoencoder --config configs/pokemon-autoencoder-cpu.yaml && "
                     "genstudio train pokemon --config configs/pokemon-cpu.yaml")
     sync_seconds = 0.0
+    extra_labels = {"sampler_steps": N_("Denoising steps run"), "native_size": N_("Drawn at (px, shown 2×)"),
+                    "variation_of": N_("Variation of seed")}
     schema = Schema((
         Param("count", "int", 8, 1, 16, help="How many creatures (1–16)."),
         Param("type", "choice", "any", choices=(*TYPES, "any"), help="Elemental type, or any."),
-        Param("sampler", "choice", "dpm++", choices=SAMPLER_CHOICES,
+        Param("sampler", "choice", "dpm++", choices=SAMPLER_CHOICES, labels=SAMPLER_LABELS,
               help="DPM-Solver++ is fast; DDIM is deterministic at η=0; DDPM always takes the full 1000 steps."),
         # 10: bench/pokemon_sampling.py's fastest setting without visible loss (see the model card)
         Param("steps", "int", 10, 2, 1000, help="Denoising steps for DDIM and DPM-Solver++ (count × steps ≤ 4000)."),
@@ -127,8 +147,9 @@ class PokemonService(Service):
         count = int(params.get("count") or 1)
         if count * steps > WORK_LIMIT:
             field = "count" if params.get("sampler") == "ddpm" else "steps"
-            raise ParamError(field, f"{count} images × {steps} steps is more than {WORK_LIMIT}: "
-                                    f"ask for at most {max(1, WORK_LIMIT // steps)} images at {steps} steps")
+            raise ParamError(field, "%(count)d images × %(steps)d steps is more than %(limit)d: ask for at most "
+                                    "%(most)d images at %(steps)d steps", count=count, steps=steps, limit=WORK_LIMIT,
+                             most=max(1, WORK_LIMIT // steps))
         return super().prepare(params, files)
 
     def load(self, model_name: str) -> Generator:
@@ -155,7 +176,7 @@ def _blueprint():
 
     @bp.context_processor
     def type_colours() -> dict[str, Any]:
-        return {"type_colours": TYPE_COLOURS}
+        return {"type_chips": [(name, colour, chip_ink(colour)) for name, colour in TYPE_COLOURS.items()]}
 
     return bp
 

@@ -1,5 +1,6 @@
 /* Makeup & hair dye page: photo from a file or the webcam, face check + picker (POST /makeup/faces),
- * job submission through GenStudio.submitJob, and a before/after slider on the result. */
+ * job submission through GenStudio.submitJob, and a before/after slider on the result, zoomed to the face
+ * (on a phone the whole photo leaves the face too small to see the edit). Words: the form's data-i18n. */
 (function () {
   "use strict";
   const page = document.getElementById("service-page");
@@ -19,9 +20,13 @@
   const before = document.getElementById("ba-before");
   const after = document.getElementById("ba-after");
   const range = document.getElementById("ba-range");
+  const stage = document.getElementById("ba-stage");
+  const zoom = document.getElementById("ba-zoom");
+  const results = page.querySelector("[data-job-results]");
   let photoFile = null;
   let photoUrl = null;
   let faces = [];
+  let editedBox = null; // the edited face's box, as fractions of the photo
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -53,29 +58,37 @@
     showWarnings(faces[index]);
   }
 
+  /* A new photo: the previous result and error go; the picker appears once the browser has drawn the photo
+   * (a file that is not an image would show as a broken picture: it stays hidden). */
   async function checkFaces() {
     fieldError("image", "");
+    view.reset();
+    compare.classList.add("d-none");
+    results.replaceChildren();
     faces = [];
     faceField.value = "";
     boxes.replaceChildren();
     warningsBox.replaceChildren();
-    if (!photoFile) { picker.classList.add("d-none"); return; }
+    picker.classList.add("d-none");
+    pickerImage.removeAttribute("src");
+    if (!photoFile) return;
     if (photoUrl) URL.revokeObjectURL(photoUrl);
     photoUrl = URL.createObjectURL(photoFile);
+    summary.textContent = G.t("checking");
+    pickerImage.onload = () => picker.classList.remove("d-none");
+    pickerImage.onerror = () => picker.classList.add("d-none");
     pickerImage.src = photoUrl;
-    picker.classList.remove("d-none");
-    summary.textContent = G.t("checking") === "checking" ? "Looking for faces…" : G.t("checking");
     const body = new FormData();
     body.append("image", photoFile);
     try {
       const info = await G.call("POST", form.dataset.facesUrl, body);
       faces = info.faces;
-      summary.textContent = faces.length === 1 ? "1 face found." : faces.length + " faces found — the largest is selected.";
+      summary.textContent = faces.length === 1 ? G.t("one_face") : G.t("many_faces", { n: faces.length });
       faces.forEach((f) => {
         const b = el("button", "face-box");
         b.type = "button";
         b.dataset.index = String(f.index);
-        b.title = "Face " + (f.index + 1);
+        b.title = G.t("face", { n: f.index + 1 });
         b.style.left = (f.box[0] * 100) + "%";
         b.style.top = (f.box[1] * 100) + "%";
         b.style.width = (f.box[2] * 100) + "%";
@@ -106,13 +119,13 @@
     camStart.classList.remove("d-none");
   }
   camStart.addEventListener("click", async () => {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { fieldError("image", "This browser has no webcam access."); return; }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { fieldError("image", G.t("no_webcam")); return; }
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: false });
       video.srcObject = stream;
       video.classList.remove("d-none"); camSnap.classList.remove("d-none"); camStop.classList.remove("d-none");
       camStart.classList.add("d-none");
-    } catch (err) { fieldError("image", "Webcam not available: " + err.message); }
+    } catch (err) { fieldError("image", G.t("webcam_failed", { e: err.message })); }
   });
   camStop.addEventListener("click", stopCam);
   camSnap.addEventListener("click", () => {
@@ -131,21 +144,50 @@
   const strength = document.getElementById("field-strength");
   const strengthOut = form.querySelector('[data-output-for="field-strength"]');
   strength.addEventListener("input", () => { strengthOut.textContent = strength.value; });
-  function setSplit() {
-    baBox.style.setProperty("--pos", range.value + "%");
+  /* The part of the photo the frame shows, as fractions [x, y, w, h]: all of it, or a square around the face
+   * (2.2 face widths, hair included) when "zoom to the face" is on. */
+  function frameWindow() {
+    const W = before.naturalWidth, H = before.naturalHeight;
+    if (!zoom.checked || !editedBox || !W || !H) return [0, 0, 1, 1];
+    const [fx, fy, fw, fh] = editedBox;
+    const side = Math.min(2.2 * Math.max(fw * W, fh * H), W, H);
+    const x0 = Math.min(Math.max((fx + fw / 2) * W - side / 2, 0), W - side);
+    const y0 = Math.min(Math.max((fy + fh / 2) * H - 0.55 * side, 0), H - side);
+    return [x0 / W, y0 / H, side / W, side / H];
   }
-  range.addEventListener("input", setSplit);
+  /* Size the stage so the frame shows that window, and clip "after" at the split line (in stage coordinates). */
+  function layout() {
+    const W = before.naturalWidth, H = before.naturalHeight;
+    if (!W || !H || compare.classList.contains("d-none")) return;
+    const [x, y, w, h] = frameWindow();
+    const stageWidth = baBox.clientWidth / w;
+    const stageHeight = stageWidth * H / W;
+    stage.style.width = stageWidth + "px";
+    stage.style.left = (-x * stageWidth) + "px";
+    stage.style.top = (-y * stageHeight) + "px";
+    baBox.style.height = (h * stageHeight) + "px";
+    baBox.style.setProperty("--pos", range.value + "%");
+    after.style.clipPath = "inset(0 0 0 " + (100 * (x + w * Number(range.value) / 100)) + "%)";
+    if (editedBox) baBox.dataset.faceWidth = String(Math.round(editedBox[2] * stageWidth));
+  }
+  range.addEventListener("input", layout);
+  zoom.addEventListener("change", layout);
+  before.addEventListener("load", layout);
+  window.addEventListener("resize", layout);
 
   function showResult(job) {
     const image = job.images[0];
     if (!image) return;
+    const edited = faces[Number(job.params.face || 0)];
+    editedBox = edited ? edited.box : null;
+    compare.classList.remove("d-none");
+    range.value = "50";
     before.src = photoUrl;
     after.src = image.url;
     document.getElementById("ba-download").href = image.download;
     document.getElementById("ba-open").href = image.page;
-    range.value = "50";
-    setSplit();
-    compare.classList.remove("d-none");
+    layout();
+    G.reveal(compare); // on a phone the result is below the form
   }
 
   const view = new G.JobView(page, {
@@ -169,11 +211,18 @@
     event.preventDefault();
     ["image", "hair", "face"].forEach((f) => fieldError(f, ""));
     view.reset();
-    if (!photoFile) { fieldError("image", "Choose a photo or take one with the webcam."); return; }
+    if (!photoFile) { fieldError("image", G.t("choose_photo")); return; }
+    const params = readParams();
+    if (["hair", "makeup", "gender", "age"].every((name) => params[name] === "keep")) {
+      fieldError("hair", G.t("no_change"));
+      return;
+    }
     button.disabled = true;
+    compare.classList.add("d-none");
     view.setStatus(G.t("submitting"), 0);
+    G.reveal(page.querySelector("[data-job-panel]"));
     try {
-      const job = await G.submitJob(page.dataset.service, readParams(), photoFile);
+      const job = await G.submitJob(page.dataset.service, params, photoFile);
       view.track(job);
     } catch (err) {
       button.disabled = false;

@@ -1,6 +1,7 @@
 /* The person explorer: four tabs (faces, interpolation, sliders, arithmetic) posting jobs with a short
  * `wait` so small requests answer at once; slider drags fetch /person/preview.png (no job) and "Save"
- * makes a job. Uses window.GenStudio (call, watchJob) from the platform's genstudio.js. */
+ * makes a job. Each tab shows only its own results ([data-tab-panel]). Uses window.GenStudio (call, watchJob,
+ * t, reveal) from the platform's genstudio.js; its words come translated in the root's data-i18n. */
 (function () {
   "use strict";
   const root = document.getElementById("person-explorer");
@@ -9,13 +10,15 @@
   const $ = (id) => document.getElementById(id);
   const directions = JSON.parse(root.dataset.directions || "[]");
   const demo = JSON.parse(root.dataset.glassesDemo || "{}");
-  const results = $("person-results");
+  const attributeLabels = JSON.parse(root.dataset.attributeLabels || "{}");
   const errorBox = $("person-error");
   const empty = $("person-empty");
   const jobPanel = $("job-panel");
   const randomSeed = () => Math.floor(Math.random() * 2147483647);
   const truncation = () => Number($("p-truncation").value);
   const seeds = (text) => text.split(/[\s,]+/).filter(Boolean).map(Number);
+  const attribute = (name) => attributeLabels[name] || name.replace(/_/g, " ");
+  let currentTab = "generate";
 
   document.querySelectorAll("input[type=range]").forEach((r) => {
     const out = document.querySelector('[data-output-for="' + r.id + '"]');
@@ -26,27 +29,41 @@
     $(b.dataset.diceFor).dispatchEvent(new Event("change"));
   }));
 
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.classList.remove("d-none");
-  }
-  function clear() {
-    errorBox.classList.add("d-none");
-    results.replaceChildren();
-    ["animation-panel", "arith-panel"].forEach((id) => $(id).classList.add("d-none"));
-  }
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
     Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.classList.remove("d-none");
+  }
+
+  /* Only the current tab's results are visible; "Your faces will appear here" while it has none. */
+  function showTab(mode) {
+    currentTab = mode;
+    errorBox.classList.add("d-none");
+    let shown = 0;
+    document.querySelectorAll("[data-tab-panel]").forEach((panel) => {
+      const visible = panel.dataset.tabPanel === mode && panel.dataset.empty !== "true";
+      panel.classList.toggle("d-none", !visible);
+      if (visible) shown += 1;
+    });
+    empty.classList.toggle("d-none", shown > 0);
+  }
+  function fill(panel) { // the panel now holds results: show it (its tab is the current one) and bring it in view
+    panel.dataset.empty = "false";
+    showTab(currentTab);
+    G.reveal(panel);
+  }
 
   /** Post a job with a short wait; resolve with the finished job (watching it if it is not done yet). */
   async function runJob(params) {
-    clear();
+    errorBox.classList.add("d-none");
     jobPanel.classList.remove("d-none");
-    jobPanel.querySelector("[data-job-status]").textContent = G.t ? G.t("submitting") : "…";
+    jobPanel.querySelector("[data-job-status]").textContent = G.t("submitting");
+    G.reveal(jobPanel);
     let job;
     try {
       job = await G.call("POST", "/jobs/?wait=5", JSON.stringify({ service: "person", params }),
@@ -59,25 +76,37 @@
     if (job.status !== "done" && job.status !== "failed") {
       job = await new Promise((resolve) => {
         G.watchJob(job, {
-          onProgress: (j) => {
-            jobPanel.querySelector("[data-job-status]").textContent = j.status;
-            jobPanel.querySelector("[data-job-progress]").style.width = Math.round(100 * j.progress) + "%";
+          onQueued: (position) => {
+            jobPanel.querySelector("[data-job-status]").textContent = G.t("queued", { n: position });
+          },
+          onProgress: (fraction) => {
+            jobPanel.querySelector("[data-job-status]").textContent = G.t("running", { p: Math.round(100 * fraction) });
+            jobPanel.querySelector("[data-job-progress]").style.width = Math.round(100 * fraction) + "%";
           },
           onDone: resolve, onFailed: resolve,
         });
       });
     }
     jobPanel.classList.add("d-none");
-    if (job.status !== "done") { showError(job.error || "failed"); throw new Error(job.error); }
-    empty.classList.add("d-none");
+    if (job.status !== "done") {
+      showError(job.cancelled ? G.t("cancelled") : G.t("failed", { e: job.error || "?" }));
+      throw new Error(job.error);
+    }
     return job;
   }
 
-  let nextEnd = "i-seed";
-  function useSeed(seed) { // clicking faces fills the slider face and, alternately, the two interpolation ends
+  // clicking faces fills the slider face and, alternately, the start and the end of the interpolation
+  let nextEnd = "start";
+  function useSeed(seed, figure) {
     $("e-seed").value = seed;
-    $(nextEnd).value = seed;
-    nextEnd = nextEnd === "i-seed" ? "i-seed-b" : "i-seed";
+    $(nextEnd === "start" ? "i-seed" : "i-seed-b").value = seed;
+    figure.closest(".face-grid").querySelectorAll('[data-role="' + nextEnd + '"]').forEach((f) => {
+      f.removeAttribute("data-role");
+      f.querySelector(".face-role").textContent = "";
+    });
+    figure.dataset.role = nextEnd;
+    figure.querySelector(".face-role").textContent = G.t(nextEnd);
+    nextEnd = nextEnd === "start" ? "end" : "start";
   }
 
   // -- faces ---------------------------------------------------------------------------------------
@@ -89,30 +118,37 @@
     const gridBox = el("div", { class: "face-grid", id: "face-grid" });
     job.images.forEach((im, k) => {
       const seed = job.params.seed + k;
-      const fig = el("figure");
-      const img = el("img", { src: im.url, alt: "face " + seed, title: "seed " + seed, "data-seed": seed });
-      img.addEventListener("click", () => useSeed(seed));
-      fig.append(img, el("figcaption", {}, "seed " + seed));
+      const label = G.t("seed", { n: seed });
+      const fig = el("figure", { tabindex: "0", role: "button", "data-seed": seed });
+      const img = el("img", { src: im.url, alt: label, title: label, "data-seed": seed });
+      const caption = el("figcaption", {}, label);
+      caption.append(el("span", { class: "face-role" }));
+      fig.append(img, caption);
+      fig.addEventListener("click", () => useSeed(seed, fig));
+      fig.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); useSeed(seed, fig); } });
       gridBox.append(fig);
     });
-    results.append(gridBox);
+    nextEnd = "start";
+    $("faces-panel").replaceChildren(gridBox);
+    fill($("faces-panel"));
   });
 
-  // -- interpolation -------------------------------------------------------------------------------
+  // -- interpolation: one saved image (the frames as a strip) and the animation -------------------------
   $("pane-interpolate").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = { mode: "interpolate", seed: Number($("i-seed").value), seed_b: Number($("i-seed-b").value),
                      frames: Number($("i-frames").value) || 16, method: $("i-method").value, truncation: truncation() };
     const job = await runJob(params);
-    const strip = el("div", { class: "strip", id: "interp-strip" });
-    job.images.forEach((im, k) => strip.append(el("img", { src: im.url, alt: "frame " + k, title: "frame " + k })));
-    results.append(strip);
+    const image = job.images[0];
+    $("interp-strip").replaceChildren(el("img", { src: image.url, alt: G.t("seed", { n: params.seed }) + " → " +
+      G.t("seed", { n: params.seed_b }) }));
+    $("interp-open").href = image.page;
     const q = new URLSearchParams({ seed: params.seed, seed_b: params.seed_b, frames: params.frames,
                                     method: params.method, truncation: params.truncation }).toString();
     $("interp-gif").src = root.dataset.gifUrl + "?" + q;
     $("interp-gif-link").href = root.dataset.gifUrl + "?" + q;
     $("interp-webp-link").href = root.dataset.webpUrl + "?" + q;
-    $("animation-panel").classList.remove("d-none");
+    fill($("animation-panel"));
   });
 
   // -- sliders -------------------------------------------------------------------------------------
@@ -135,8 +171,9 @@
     return root.dataset.previewUrl + "?" + q.toString();
   }
   function refreshSlider() {
-    if (!directions.length) return;
-    sliderPanel.classList.remove("d-none");
+    if (!directions.length || currentTab !== "edit") return;
+    sliderPanel.dataset.empty = "false";
+    showTab("edit");
     pending = previewUrl();
     if (inflight) return; // the newest request goes out when the current one lands: drags stay smooth
     const url = pending;
@@ -150,7 +187,7 @@
       if (pending) refreshSlider();
       else showScores(url.replace("/preview.png", "/preview.json"));
     };
-    img.onerror = () => { inflight = false; showError("preview failed"); };
+    img.onerror = () => { inflight = false; showError(G.t("preview_failed")); };
     img.src = url;
   }
   async function showScores(url) {
@@ -162,7 +199,7 @@
         const row = el("div", { class: "score-row" });
         const bar = el("div", { class: "score-bar" });
         bar.style.width = Math.round(100 * p) + "%";
-        row.append(el("span", { class: "score-name" }, name.replace(/_/g, " ")), el("div", { class: "score-track" }),
+        row.append(el("span", { class: "score-name" }, attribute(name)), el("div", { class: "score-track" }),
                    el("span", { class: "score-value" }, Math.round(100 * p) + "%"));
         row.children[1].append(bar);
         box.append(row);
@@ -171,12 +208,10 @@
   }
   document.querySelectorAll("input[data-direction]").forEach((r) => r.addEventListener("input", refreshSlider));
   ["e-seed", "e-keep", "p-truncation"].forEach((id) => { if ($(id)) $(id).addEventListener("change", refreshSlider); });
-  $("tab-edit").addEventListener("shown.bs.tab", refreshSlider);
   document.querySelectorAll(".person-tabs [data-bs-toggle=tab]").forEach((tab) => {
-    tab.addEventListener("shown.bs.tab", () => { // each tab shows only its own result panels
-      if (tab.id !== "tab-edit") sliderPanel.classList.add("d-none");
-      if (tab.id !== "tab-interpolate") $("animation-panel").classList.add("d-none");
-      if (tab.id !== "tab-arithmetic") $("arith-panel").classList.add("d-none");
+    tab.addEventListener("shown.bs.tab", () => {
+      showTab(document.querySelector(tab.dataset.bsTarget).dataset.mode);
+      if (currentTab === "edit") refreshSlider();
     });
   });
   if ($("sliders-reset")) {
@@ -193,12 +228,15 @@
     const params = { mode: "edit", count: 1, seed: Number($("e-seed").value) || 0, truncation: truncation(),
                      directions: amounts(), keep_others: $("e-keep").checked };
     const job = await runJob(params);
-    const gridBox = el("div", { class: "face-grid" });
-    job.images.forEach((im) => gridBox.append(el("img", { src: im.url, alt: "saved face" })));
-    results.append(gridBox);
+    job.images.forEach((im) => {
+      const link = el("a", { href: im.page, title: G.t("saved") });
+      link.append(el("img", { src: im.url, alt: G.t("saved") }));
+      $("saved-faces").prepend(link);
+    });
+    fill(sliderPanel);
   });
 
-  // -- arithmetic ----------------------------------------------------------------------------------
+  // -- arithmetic: one saved image (the result); the terms are drawn from their seeds -----------------
   if ($("glasses-demo")) {
     $("glasses-demo").addEventListener("click", () => {
       $("a-plus").value = (demo.plus || []).join(", ");
@@ -213,30 +251,34 @@
     const job = await runJob(params);
     const terms = $("arith-terms");
     terms.replaceChildren();
-    const imgs = job.images;
-    const term = (im, label, cls) => {
-      const fig = el("figure", { class: "arith-term " + (cls || "") });
-      fig.append(el("img", { src: im.url, alt: label }), el("figcaption", { class: "small text-center" }, label));
+    const figure = (src, label, cls, href) => {
+      const fig = el("figure", { class: "arith-term mb-0 " + (cls || "") });
+      const img = el("img", { src, alt: label });
+      if (href) { const a = el("a", { href }); a.append(img); fig.append(a); } else fig.append(img);
+      fig.append(el("figcaption", { class: "small text-center" }, label));
       return fig;
     };
-    params.plus.forEach((s, k) => {
-      if (k) terms.append(el("span", { class: "arith-op" }, "+"));
-      terms.append(term(imgs[1 + k], "seed " + s));
-    });
-    params.minus.forEach((s, k) => {
-      terms.append(el("span", { class: "arith-op" }, "−"));
-      terms.append(term(imgs[1 + params.plus.length + k], "seed " + s));
-    });
-    terms.append(el("span", { class: "arith-op" }, "="));
-    terms.append(term(imgs[0], "result", "result"));
-    $("arith-panel").classList.remove("d-none");
+    const termUrl = (s) => root.dataset.previewUrl + "?" + new URLSearchParams({ seed: s, truncation: params.truncation });
+    // an operator never ends a line: it is kept with the face after it
+    const group = (op, fig) => {
+      const box = el("span", { class: "arith-group" });
+      if (op) box.append(el("span", { class: "arith-op" }, op));
+      box.append(fig);
+      terms.append(box);
+    };
+    params.plus.forEach((s, k) => group(k ? "+" : "", figure(termUrl(s), G.t("seed", { n: s }))));
+    params.minus.forEach((s) => group("−", figure(termUrl(s), G.t("seed", { n: s }))));
+    group("=", figure(job.images[0].url, G.t("result"), "result", job.images[0].page));
+    fill($("arith-panel"));
     const verdict = $("arith-verdict");
     verdict.textContent = "";
     try {
       const q = new URLSearchParams({ plus: params.plus.join(","), minus: params.minus.join(","), truncation: params.truncation });
       const scores = await G.call("GET", root.dataset.facesUrl + "?" + q.toString());
-      verdict.textContent = "Attribute classifier on the result: " + Object.entries(scores.result)
-        .map(([k, v]) => k.replace(/_/g, " ") + " " + Math.round(100 * v) + "%").join(" · ");
+      verdict.textContent = G.t("verdict", { scores: Object.entries(scores.result)
+        .map(([k, v]) => attribute(k) + " " + Math.round(100 * v) + "%").join(" · ") });
     } catch (err) { /* the classifier is optional */ }
   });
+
+  showTab("generate");
 })();

@@ -10,6 +10,7 @@
   const tilesBox = document.getElementById("map-tiles");
   const face = document.getElementById("map-face");
   const coords = document.getElementById("map-coords");
+  const labels = JSON.parse(page.dataset.attributeLabels || "{}"); // attribute names in the visitor's language
   let data = null;
   let tiles = null;
   let marker = null;
@@ -77,7 +78,7 @@
     Object.keys(data.labels).forEach((name) => {
       const opt = document.createElement("option");
       opt.value = name;
-      opt.textContent = name.replace(/_/g, " ");
+      opt.textContent = labels[name] || name.replace(/_/g, " ");
       select.append(opt);
     });
     if (data.labels.Male !== undefined) select.value = "Male";

@@ -6,12 +6,16 @@
  *   GenStudio.again(imageId) -> Promise<job>      (same recipe, same images)
  *   new GenStudio.JobView(container, {onDone}) .track(job)  (binds [data-job-*] elements: status,
  *       progress, preview, cancel, error, results, empty)
- *   GenStudio.t(key, {vars})  translated strings from <body data-i18n>
+ *   GenStudio.t(key, {vars})  translated strings from <body data-i18n> and the page's own [data-i18n]
+ *   GenStudio.onPhone() -> true when the form and the results are stacked (results below the form)
+ *   GenStudio.reveal(element)  scroll element into view on a phone, where it would land below the form
  */
 (function () {
   "use strict";
 
-  const strings = JSON.parse(document.body.dataset.i18n || "{}");
+  // the site's strings (on <body>) plus any page's own ([data-i18n] on its root), all translated by the server
+  const strings = {};
+  document.querySelectorAll("[data-i18n]").forEach((node) => Object.assign(strings, JSON.parse(node.dataset.i18n || "{}")));
 
   function t(key, vars) {
     let text = strings[key] || key;
@@ -117,9 +121,15 @@
       if (error) { error.classList.add("d-none"); error.textContent = ""; }
     }
 
-    showError(message) {
+    /* A failure in red; kind "info" for what the user chose (their own cancel) in grey. */
+    showError(message, kind) {
       const error = this.q("error");
-      if (error) { error.textContent = message; error.classList.remove("d-none"); }
+      if (error) {
+        error.textContent = message;
+        error.classList.toggle("alert-danger", kind !== "info");
+        error.classList.toggle("alert-secondary", kind === "info");
+        error.classList.remove("d-none");
+      }
       const panel = this.q("panel");
       if (panel) panel.classList.add("d-none");
     }
@@ -164,7 +174,8 @@
         onFailed: (j) => {
           if (cancel) cancel.classList.add("d-none");
           if (preview) preview.classList.add("d-none");
-          this.showError(j.cancelled ? t("cancelled") : t("failed", { e: j.error || "?" }));
+          if (j.cancelled) this.showError(t("cancelled"), "info");
+          else this.showError(t("failed", { e: j.error || "?" }));
           if (this.options.onFailed) this.options.onFailed(j);
         },
         onNetworkError: () => this.setStatus(t("network")),
@@ -212,6 +223,12 @@
     }
   }
 
+  /* Bootstrap's lg breakpoint: below it the results column sits under the form. */
+  function onPhone() { return window.matchMedia("(max-width: 991.98px)").matches; }
+  function reveal(element) {
+    if (element && onPhone()) element.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
   /* Small page-wide behaviours: confirmations and copy buttons. */
   document.addEventListener("submit", (event) => {
     const form = event.target;
@@ -227,5 +244,5 @@
     if (navigator.clipboard) navigator.clipboard.writeText(text).then(() => { button.textContent = t("copied"); });
   });
 
-  window.GenStudio = { t, csrf, call, submitJob, cancelJob, again, getJob, watchJob, JobView };
+  window.GenStudio = { t, csrf, call, submitJob, cancelJob, again, getJob, watchJob, JobView, onPhone, reveal };
 })();

@@ -129,9 +129,7 @@
     try {
       const job = await G.submitJob(service, params, file, { model: model ? model.value : undefined });
       view.track(job);
-      // on a phone the progress panel is below the form: bring it into view
-      const panel = page.querySelector("[data-job-panel]");
-      if (panel && window.innerWidth < 992) panel.scrollIntoView({ behavior: "smooth", block: "start" });
+      G.reveal(page.querySelector("[data-job-panel]")); // on a phone the progress panel is below the form
     } catch (err) {
       button.disabled = false;
       if (!(err.field && showFieldError(err.field, err.message))) {
