@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .services import SERVICE_MODULES
+from .uploads import MAX_UPLOAD_PIXELS
 
 MB = 1024 * 1024
 
@@ -81,7 +82,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # if Redis is away
         # uploads
         "MAX_CONTENT_LENGTH": int(env.get("GENSTUDIO_MAX_UPLOAD_MB", "10")) * MB,
-        "MAX_UPLOAD_PIXELS": 40_000_000,
+        "MAX_UPLOAD_PIXELS": int(env.get("GENSTUDIO_MAX_UPLOAD_PIXELS", MAX_UPLOAD_PIXELS)),
         # web
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from ..db import ACTIVE, FAILED, Image, Job, new_id, utcnow
 from ..extensions import db, studio
-from ..services.base import ModelMissing, ParamError, Service
-from ..uploads import open_upload
+from ..services.base import ModelMissing, ParamError, Service, brief
+from ..uploads import decode_uploads
 from .base import LimitExceeded, Owner, QueueFull
 from .execute import delete_inputs, finish, load_inputs, owner_prefix, store_inputs
 
@@ -30,7 +30,7 @@ def get_service(name: Any) -> Service:
         raise ParamError("service", "is required")
     registry = studio().registry
     if name not in registry:
-        raise UnknownService(f"unknown service {name!r}")
+        raise UnknownService(f"unknown service {brief(name)}")
     return registry.get(name)
 
 
@@ -73,19 +73,23 @@ def create_job(
         raise ParamError("params", "must be an object")
     model = model or service.default_model
     if not isinstance(model, str) or model not in service.models():
-        raise ParamError("model", f"unknown model {model!r}; choose from {', '.join(service.models())}")
+        raise ParamError("model", f"unknown model {brief(model)}; choose from {', '.join(service.models())}")
     params = service.schema.resolve(raw_params)
     if not service.is_installed(model):
         raise ModelMissing(f"model {model!r} is not installed — {service.install_hint or 'see the README'}")
-    if inputs is None:
-        for data in files.values():
-            open_upload(data, current_app.config["MAX_UPLOAD_PIXELS"])
-        inputs = service.prepare(params, files) or {}
+    fields = service.upload_fields()
+    for name in files:
+        if name not in fields:  # refused before anything is decoded
+            takes = f"it takes: {', '.join(fields)}" if fields else "it takes no file"
+            raise ParamError(name[:40], f"unexpected file for the service {service.name}; {takes}")
     expected = max(1, int(service.expected_images(params)))
-    check_limits(owner, expected)
+    check_limits(owner, expected)  # before any decoding: a client over its limits costs nothing
     st = studio()
     if not st.runner.has_room():
         raise QueueFull(int(current_app.config["JOB_RETRY_AFTER"]))
+    if inputs is None:
+        with decode_uploads(files, current_app.config["MAX_UPLOAD_PIXELS"], service.upload_min_side) as uploads:
+            inputs = service.prepare(params, uploads) or {}
     job = Job(id=new_id(), user_id=owner.user_id, session_key=None if owner.user_id else owner.session_key,
               service=service.name, model=model, params=params, expected_images=expected)
     job.inputs = store_inputs(st.storage, f"inputs/{owner_prefix(job.user_id, job.session_key)}/{job.id}", inputs)

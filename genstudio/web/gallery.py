@@ -19,11 +19,18 @@ from .identity import owns, viewable_image, web_owner
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
 
 
+MAX_PAGE = 100_000  # far beyond any gallery, far below what a database offset can hold
+
+
 def page_number() -> int:
+    """?page= as a number (garbage reads as 1); a page no gallery can reach is 404, not an SQL overflow."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
+    if page > MAX_PAGE:
+        abort(404)
+    return page
 
 
 def service_filter(query):

@@ -15,6 +15,7 @@ from PIL import Image
 
 from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, Face, load_photo
 from ...stargan.editor import INSTALL_HINT, StarGanEditor
+from ...uploads import Upload
 from ...weights import is_installed
 from ..base import Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
 from .pipeline import edit_face, find_faces, hair_method_for, request_from_params
@@ -61,9 +62,12 @@ class MakeupGenerator(Generator):
         return [Output(Image.fromarray(edit.image), extra)]
 
 
-def analyse_upload(data: bytes) -> tuple[Any, list[Face], list[str]]:
-    """Decode and orient an upload and find its faces; InputError when it holds no usable face."""
-    photo = load_photo(data)
+def analyse_upload(upload: Upload | bytes) -> tuple[Any, list[Face], list[str]]:
+    """Orient an upload (decoding bytes) and find its faces; InputError when it holds no usable face."""
+    photo = load_photo(upload)
+    if min(photo.image.size) < MIN_FACE_PX:  # e.g. a 40,000,000×1 strip: no face fits, whatever the detector says
+        raise InputError(f"The photo is too narrow ({photo.image.width}×{photo.image.height} pixels after "
+                         f"downscaling) to hold a face of at least {MIN_FACE_PX} px.", status=422)
     faces = find_faces(photo.array)[:MAX_FACES]
     if not faces:
         raise InputError(NO_FACE, status=422)
@@ -89,6 +93,7 @@ class MakeupService(Service):
     schema = SCHEMA
     default_model = DEFAULT_MODEL
     accepts_upload = True
+    upload_min_side = MIN_FACE_PX  # a photo narrower than the smallest editable face is refused undecoded
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
 
