@@ -92,15 +92,20 @@ def users() -> None:
 
 
 def _read_password() -> str:
-    """A new password from stdin (prompted twice on a terminal), at least 8 characters as on the sign-up form."""
+    """A new password from stdin (prompted twice on a terminal), with the sign-up form's rules: at least 8
+    characters and not one of the most common passwords."""
     import sys
+
+    from .passwords import MIN_LENGTH, is_common
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    if len(password) < MIN_LENGTH:
+        raise click.ClickException(f"the password must have at least {MIN_LENGTH} characters")
+    if is_common(password):
+        raise click.ClickException("the password is too common: it is among the first that attackers try")
     return password
 
 

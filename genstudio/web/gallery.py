@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..db import Image, utcnow
 from ..extensions import db, studio
+from ..jobs.maintenance import drop_unused_job_files
 from .api import image_response
 from .auth import safe_next
 from .forms import ActionForm
@@ -109,8 +110,12 @@ def share(image_id: str):
 @login_required
 def delete(image_id: str):
     image = owned(image_id)
+    job = image.job
     studio().storage.delete(image.storage_key)
     db.session.delete(image)
+    db.session.flush()
+    if job is not None:
+        drop_unused_job_files(job)  # the last image of its job: the uploaded photo goes with it
     db.session.commit()
     flash(_("Image deleted."), "info")
     return redirect(url_for("gallery.mine"))

@@ -172,7 +172,7 @@ def cancel(job: Job) -> None:
     from sqlalchemy import update
 
     from ..db import FAILED, QUEUED, utcnow
-    from ..jobs.execute import CANCELLED_MESSAGE
+    from ..jobs.execute import CANCELLED_MESSAGE, forget_inputs
 
     if job.finished:
         return
@@ -184,8 +184,10 @@ def cancel(job: Job) -> None:
             update(Job).where(Job.id == job.id, Job.status == QUEUED)
             .values(status=FAILED, error=CANCELLED_MESSAGE, finished_at=utcnow())).rowcount
         db.session.commit()
-        if not changed:
-            db.session.refresh(job)
+        db.session.refresh(job)
+        if changed:
+            forget_inputs(job)
+            db.session.commit()
 
 
 def job_json(job: Job, urls: dict[str, Callable[..., str]]) -> dict[str, Any]:
