@@ -48,10 +48,16 @@ def _app(start_jobs: bool = False):
 @click.option("--host", default=None, help="Interface to bind (default $HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default $PORT or 5000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Upgrade the database, start the job workers and serve the site (threaded werkzeug server)."""
+    """Upgrade the database, start the job workers and serve the site with waitress, a production WSGI server.
+
+    One process (no fork), so the embedded job runner starts once, after recovering the jobs a previous process
+    left behind. Waitress reads each request whole before a thread of its fixed pool takes it, and closes a
+    connection idle for $GENSTUDIO_REQUEST_TIMEOUT seconds: a client that sends less body than it announced
+    holds no thread and is dropped."""
     import logging
 
     from flask_migrate import upgrade
+    from waitress import serve as waitress_serve
 
     from .app import MIGRATIONS
     from .extensions import studio
@@ -63,8 +69,15 @@ def serve(host: str | None, port: int | None) -> None:
     studio(app).runner.start()
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
+    timeout = float(app.config["REQUEST_TIMEOUT"])
     click.echo(f"GenStudio on http://{host}:{port}/  (instance {app.instance_path})")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    waitress_serve(
+        app, host=host, port=port, ident="GenStudio", threads=int(app.config["SERVER_THREADS"]),
+        channel_timeout=timeout, cleanup_interval=max(1.0, min(30.0, timeout / 2)),
+        # bodies beyond the app's own limit are refused by waitress before being buffered (the app answers 413
+        # itself, as JSON, for anything up to twice its limit)
+        max_request_body_size=2 * int(app.config["MAX_CONTENT_LENGTH"]) + 1024 * 1024,
+    )
 
 
 @main.group("db")

@@ -100,6 +100,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": {"en": "English", "ko": "한국어"},
         "GALLERY_PAGE_SIZE": 24,
+        # `genstudio serve` (waitress): request threads, and seconds before an idle or stalled connection is closed
+        "SERVER_THREADS": int(env.get("GENSTUDIO_SERVER_THREADS", "8")),
+        "REQUEST_TIMEOUT": float(env.get("GENSTUDIO_REQUEST_TIMEOUT", "60")),
         "PORT": int(env.get("PORT", "5000")),
         "HOST": env.get("HOST", "127.0.0.1"),
     }
