@@ -7,9 +7,9 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from ..db import ACTIVE, DONE, FAILED, Image, Job, utcnow
+from ..db import ACTIVE, DONE, FAILED, Image, Job, LoginSession, utcnow
 from ..extensions import db, studio
 from .execute import forget_inputs
 
@@ -18,9 +18,21 @@ ORPHAN_GRACE_SECONDS = 3600  # a file without a job is left alone this long (a j
 
 
 def housekeeping(app: Flask) -> None:
-    """What the runners run now and then: expire anonymous work, then sweep orphaned private files."""
+    """What the runners run now and then: expire anonymous work and old logins, sweep orphaned private files."""
     cleanup_anonymous(app)
+    prune_logins(app)
     sweep_files(app)
+
+
+def prune_logins(app: Flask) -> int:
+    """Forget logins older than a remember-me cookie lives (a year by default): they end, like the cookie."""
+    with app.app_context():
+        lifetime = app.config.get("REMEMBER_COOKIE_DURATION") or timedelta(days=365)
+        if not isinstance(lifetime, timedelta):
+            lifetime = timedelta(seconds=float(lifetime))
+        removed = db.session.execute(delete(LoginSession).where(LoginSession.created_at < utcnow() - lifetime))
+        db.session.commit()
+        return removed.rowcount or 0
 
 
 def drop_unused_job_files(job: Job) -> None:

@@ -471,3 +471,18 @@ def test_the_csrf_token_changes_at_login(app, user):
     response = client.post("/auth/tokens", data={"name": "old token", "csrf_token": before})
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
     assert client.post("/auth/tokens", data={"name": "new token", "csrf_token": after}).status_code == 200
+
+
+def test_logins_older_than_a_remember_cookie_are_pruned(app, user):
+    from genstudio.db import LoginSession
+    from genstudio.jobs.maintenance import prune_logins
+
+    old, fresh = app.test_client(), app.test_client()
+    login(old, *user)
+    login(fresh, *user)
+    with app.app_context():
+        first = db.session.scalars(db.select(LoginSession).order_by(LoginSession.created_at)).first()
+        first.created_at = utcnow() - timedelta(days=400)
+        db.session.commit()
+    assert prune_logins(app) == 1
+    assert old.get("/auth/profile").status_code == 302 and fresh.get("/auth/profile").status_code == 200
