@@ -69,6 +69,10 @@ class PixelBudget:
 
 
 DECODING = PixelBudget(2 * MAX_UPLOAD_PIXELS)  # per process: what the decoded uploads in flight may hold
+# Pillow allocates images in blocks (16 MB by default), which glibc serves from per-thread heaps and keeps after
+# they are freed: every request thread that once decoded a big photo would hold on to its memory. Blocks larger
+# than glibc's biggest mmap threshold (32 MB) are mapped on their own and given back as soon as they are freed.
+Image.core.set_block_size(64 * 1024 * 1024)
 
 
 def _open_checked(data: bytes, max_pixels: int, min_side: int) -> Image.Image:
@@ -100,7 +104,7 @@ def _decode(im: Image.Image) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
-            return im.convert("RGB")
+            return im if im.mode == "RGB" else im.convert("RGB")  # no second copy of an RGB photo
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError("the image has too many pixels", status=413) from None
     except (OSError, ValueError, SyntaxError) as exc:
