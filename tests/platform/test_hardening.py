@@ -173,7 +173,7 @@ def anonymous_post(app, address: str, body: dict):
     return client.post("/jobs/", json=body, headers={"X-CSRFToken": token})
 
 
-SLOW = {"service": "toy", "params": {"steps": 50, "delay": 0.05}}
+SLOW = {"service": "toy", "params": {"steps": 50, "delay": 0.2}}  # 10 s: still running when the test ends
 
 
 def test_cookie_less_sessions_cannot_fill_the_queue(make_app):
@@ -304,8 +304,7 @@ def test_an_interrupted_job_keeps_no_upload(make_app, tmp_path):
     create_user(app, "uploader", "correct horse battery")
     headers = {"Authorization": f"Bearer {token_for(app, 'uploader')}"}
     client = app.test_client()
-    busy = client.post("/api/v1/jobs", json={"service": "toy", "params": {"steps": 50, "delay": 0.05}},
-                       headers=headers)
+    busy = client.post("/api/v1/jobs", json=SLOW, headers=headers)
     assert busy.status_code == 202  # holds the only worker, so the upload job below stays queued
     response = client.post("/api/v1/jobs", data={"service": "toyedit", "params": "{}",
                                                  "image": (io.BytesIO(png_bytes()), "me.png")},
@@ -322,8 +321,7 @@ def test_deleting_the_account_mid_job_leaves_no_preview(app, user):
     client = app.test_client()
     login(client, *user)
     headers = {"Authorization": f"Bearer {token_for(app, user[0])}"}
-    job = client.post("/api/v1/jobs", json={"service": "toy", "params": {"steps": 50, "delay": 0.05}},
-                      headers=headers).get_json()
+    job = client.post("/api/v1/jobs", json=SLOW, headers=headers).get_json()
     for _ in range(400):
         state = client.get(job["url"], headers=headers).get_json()
         if state["preview_url"]:
