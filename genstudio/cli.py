@@ -50,10 +50,16 @@ def _app(start_jobs: bool = False):
 @click.option("--host", default=None, help="Interface to bind (default $HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default $PORT or 5000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Upgrade the database, start the job workers and serve the site (threaded werkzeug server)."""
+    """Upgrade the database, start the job workers and serve the site with waitress, a production WSGI server.
+
+    One process (no fork), so the embedded job runner starts once, after recovering the jobs a previous process
+    left behind. Waitress reads each request whole before a thread of its fixed pool takes it, and closes a
+    connection idle for $GENSTUDIO_REQUEST_TIMEOUT seconds: a client that sends less body than it announced
+    holds no thread and is dropped."""
     import logging
 
     from flask_migrate import upgrade
+    from waitress import serve as waitress_serve
 
     from .app import MIGRATIONS
     from .extensions import studio
@@ -65,8 +71,15 @@ def serve(host: str | None, port: int | None) -> None:
     studio(app).runner.start()
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
+    timeout = float(app.config["REQUEST_TIMEOUT"])
     click.echo(f"GenStudio on http://{host}:{port}/  (instance {app.instance_path})")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    waitress_serve(
+        app, host=host, port=port, ident="GenStudio", threads=int(app.config["SERVER_THREADS"]),
+        channel_timeout=timeout, cleanup_interval=max(1.0, min(30.0, timeout / 2)),
+        # bodies beyond the app's own limit are refused by waitress before being buffered (the app answers 413
+        # itself, as JSON, for anything up to twice its limit)
+        max_request_body_size=2 * int(app.config["MAX_CONTENT_LENGTH"]) + 1024 * 1024,
+    )
 
 
 @main.group("db")
@@ -94,15 +107,20 @@ def users() -> None:
 
 
 def _read_password() -> str:
-    """A new password from stdin (prompted twice on a terminal), at least 8 characters as on the sign-up form."""
+    """A new password from stdin (prompted twice on a terminal), with the sign-up form's rules: at least 8
+    characters and not one of the most common passwords."""
     import sys
+
+    from .passwords import MIN_LENGTH, is_common
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    if len(password) < MIN_LENGTH:
+        raise click.ClickException(f"the password must have at least {MIN_LENGTH} characters")
+    if is_common(password):
+        raise click.ClickException("the password is too common: it is among the first that attackers try")
     return password
 
 

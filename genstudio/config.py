@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .services import SERVICE_MODULES
+from .uploads import MAX_UPLOAD_PIXELS
 
 MB = 1024 * 1024
 
@@ -75,18 +76,24 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_IMAGES_PER_DAY": int(env.get("GENSTUDIO_MAX_IMAGES_PER_DAY", "500")),
         "ANON_MAX_IMAGES_PER_DAY": int(env.get("GENSTUDIO_ANON_MAX_IMAGES_PER_DAY", "100")),
         "ANON_IMAGE_TTL_HOURS": 24.0,
+        # anonymous work counts per client address too (fresh cookies are free), within a share of the queue
+        "ANON_MAX_ACTIVE_JOBS_PER_ADDRESS": int(env.get("GENSTUDIO_ANON_MAX_ACTIVE_JOBS", "4")),
+        "ANON_QUEUE_SHARE": float(env.get("GENSTUDIO_ANON_QUEUE_SHARE", "0.5")),
         "JOB_RATE_LIMIT_USER": env.get("GENSTUDIO_JOB_RATE_LIMIT_USER", "30 per minute"),
         "JOB_RATE_LIMIT_IP": env.get("GENSTUDIO_JOB_RATE_LIMIT_IP", "60 per minute"),
+        "LOGIN_RATE_LIMIT_IP": env.get("GENSTUDIO_LOGIN_RATE_LIMIT_IP", "30 per hour"),
+        "LOGIN_RATE_LIMIT_ACCOUNT": env.get("GENSTUDIO_LOGIN_RATE_LIMIT_ACCOUNT", "10 per hour"),  # failed logins
         "RATELIMIT_STORAGE_URI": env.get("GENSTUDIO_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,  # our own Retry-After (429 and 503) is set by the error handler
         "RATELIMIT_SWALLOW_ERRORS": True, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # if Redis is away
         # uploads
         "MAX_CONTENT_LENGTH": int(env.get("GENSTUDIO_MAX_UPLOAD_MB", "10")) * MB,
-        "MAX_UPLOAD_PIXELS": 40_000_000,
+        "MAX_UPLOAD_PIXELS": int(env.get("GENSTUDIO_MAX_UPLOAD_PIXELS", MAX_UPLOAD_PIXELS)),
         # web
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("GENSTUDIO_SECURE_COOKIES", "") == "1",
+        "REMEMBER_COOKIE_SECURE": env.get("GENSTUDIO_SECURE_COOKIES", "") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
@@ -94,6 +101,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": {"en": "English", "ko": "한국어"},
         "GALLERY_PAGE_SIZE": 24,
+        # `genstudio serve` (waitress): request threads, and seconds before an idle or stalled connection is closed
+        "SERVER_THREADS": int(env.get("GENSTUDIO_SERVER_THREADS", "8")),
+        "REQUEST_TIMEOUT": float(env.get("GENSTUDIO_REQUEST_TIMEOUT", "60")),
         "PORT": int(env.get("PORT", "5000")),
         "HOST": env.get("HOST", "127.0.0.1"),
     }

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from functools import cache
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,6 +40,8 @@ class User(UserMixin, db.Model):
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    login_session = None  # the id of the login (LoginSession) this request came with; not a column
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -53,16 +56,48 @@ class User(UserMixin, db.Model):
         return count
 
     def get_id(self) -> str:
-        """Flask-Login's id in the session: the user id and a fingerprint of the password hash, so that changing
-        the password ends every other session and remember-me cookie (see web.identity.load_user)."""
-        return f"{self.id}:{self.session_fingerprint()}"
+        """Flask-Login's id in the session and the remember-me cookie: the user id, a fingerprint of the password
+        hash (changing the password ends every other session) and the login's own id (logging out deletes it, so
+        a copied cookie ends too). See web.identity.load_user."""
+        return f"{self.id}:{self.session_fingerprint()}:{self.login_session or ''}"
 
     def session_fingerprint(self) -> str:
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @classmethod
     def by_name(cls, username: str) -> User | None:
-        return db.session.scalar(select(cls).where(cls.username == username))
+        """The user of that name, whatever its case ("Alice" is "alice")."""
+        rows = db.session.scalars(select(cls).where(func.lower(cls.username) == username.lower())).all()
+        return next((row for row in rows if row.username == username), rows[0] if rows else None)
+
+
+Index("uq_users_username_lower", func.lower(User.__table__.c.username), unique=True)  # "Alice" beside "alice": no
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with this name and password, or None. An unknown name costs a password hash too, so the time
+    of the answer does not tell which usernames exist."""
+    user = User.by_name(username)
+    if user is None:
+        check_password_hash(_unknown_user_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+class LoginSession(db.Model):
+    """One login of one browser. Its id travels in the signed session (and remember-me) cookie; only its sha256
+    is stored. Logging out deletes the row, so a cookie copied before the logout no longer logs anyone in."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 def hash_token(token: str) -> str:
@@ -108,10 +143,12 @@ class Job(db.Model):
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     session_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    client_key: Mapped[str | None] = mapped_column(String(32), index=True)  # keyed hash of the client's address
     service: Mapped[str] = mapped_column(String(32), nullable=False)
     model: Mapped[str] = mapped_column(String(64), nullable=False)
     params: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     inputs: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # manifest of stored inputs
+    only_index: Mapped[int | None] = mapped_column(Integer)  # "make again" of one image: keep only this output
     expected_images: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=QUEUED, index=True)
     progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)

@@ -44,6 +44,11 @@ class Storage(ABC):
     def delete_prefix(self, prefix: str) -> None:
         """Remove every key under prefix/ (e.g. all of a user's uploads)."""
 
+    def listing(self, prefix: str) -> dict[str, float]:
+        """Every key under prefix/ with the seconds since it was written (for the sweep of orphaned files).
+        Optional: a backend without it is simply not swept."""
+        raise NotImplementedError
+
 
 class LocalStorage(Storage):
     """Files under a root folder (the instance folder's storage/ by default)."""
@@ -82,6 +87,19 @@ class LocalStorage(Storage):
         folder = self.path(prefix.rstrip("/"))
         if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
+
+    def listing(self, prefix: str) -> dict[str, float]:
+        import time
+
+        folder = self.path(prefix.rstrip("/"))
+        now, out = time.time(), {}
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            try:
+                if path.is_file():
+                    out[str(path.relative_to(self.root))] = now - path.stat().st_mtime
+            except FileNotFoundError:  # removed meanwhile
+                continue
+        return out
 
 
 def make_storage(config: dict) -> Storage:

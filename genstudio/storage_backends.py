@@ -31,6 +31,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    cast,
     create_engine,
     func,
     select,
@@ -206,6 +207,15 @@ class DatabaseStorage(Storage):
         self._ensure_table()
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.coalesce(func.sum(BLOBS.c.size), 0))))
+
+    def listing(self, prefix: str) -> dict[str, float]:
+        prefix = check_key(prefix.rstrip("/")) + "/"
+        self._ensure_table()
+        now = cast(func.now(), DateTime) if self.postgres else func.now(type_=DateTime)  # naive, like updated_at
+        query = select(BLOBS.c.key, BLOBS.c.updated_at, now).where(
+            func.substr(BLOBS.c.key, 1, len(prefix)) == prefix)
+        with self.engine.connect() as conn:  # ages on the database's own clock, which wrote updated_at
+            return {key: (now - written).total_seconds() for key, written, now in conn.execute(query)}
 
     def keys(self, prefix: str = "") -> list[str]:
         """Every stored key under prefix (for maintenance and tests)."""

@@ -9,8 +9,10 @@ angle and scale that alignment needs.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import cache
 
 import cv2
 import numpy as np
@@ -22,13 +24,27 @@ RETRY_ANGLES = (25.0, -25.0, 90.0, -90.0, 180.0)
 MIN_VOTES_WITHOUT_EYES = 10
 
 
-@cache
-def cascade(name: str) -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + name
-    clf = cv2.CascadeClassifier(path)
-    if clf.empty():
-        raise RuntimeError(f"OpenCV cascade {path} could not be loaded")
-    return clf
+_idle: dict[str, list[cv2.CascadeClassifier]] = {}
+_idle_guard = threading.Lock()
+
+
+@contextmanager
+def cascade(name: str) -> Iterator[cv2.CascadeClassifier]:
+    """A cascade for this caller alone: OpenCV's CascadeClassifier keeps per-call scratch data, so one instance
+    shared by request threads crashes (wrong results, C++ exceptions, segfaults). Loaded ones are pooled."""
+    with _idle_guard:
+        pool = _idle.setdefault(name, [])
+        clf = pool.pop() if pool else None
+    if clf is None:
+        path = cv2.data.haarcascades + name
+        clf = cv2.CascadeClassifier(path)
+        if clf.empty():
+            raise RuntimeError(f"OpenCV cascade {path} could not be loaded")
+    try:
+        yield clf
+    finally:
+        with _idle_guard:
+            _idle[name].append(clf)
 
 
 @dataclass
@@ -81,8 +97,10 @@ class Face:
 
 
 def _gray(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    scale = min(1.0, max_side / max(rgb.shape[:2]))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # a 2000x1 photo must not shrink to nothing
+    small = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     # no histogram equalisation here: on photos with large flat areas it wrecks the faces' contrast
     return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), scale
 
@@ -100,8 +118,9 @@ def _rotation(shape: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[i
 
 def _detect(gray: np.ndarray, name: str, min_neighbors: int = 5) -> list[tuple[np.ndarray, int]]:
     min_side = max(24, int(MIN_FACE_FRACTION * min(gray.shape)))  # 24: the cascades' window
-    boxes, votes = cascade(name).detectMultiScale2(gray, scaleFactor=1.1, minNeighbors=min_neighbors,
-                                                   minSize=(min_side, min_side))
+    with cascade(name) as clf:
+        boxes, votes = clf.detectMultiScale2(gray, scaleFactor=1.1, minNeighbors=min_neighbors,
+                                             minSize=(min_side, min_side))
     return [(np.asarray(b, float), int(v)) for b, v in zip(boxes, votes, strict=False)]
 
 
@@ -126,8 +145,9 @@ def find_eyes(rgb: np.ndarray, face: Face) -> tuple[tuple[float, float], tuple[f
     upper = gray[: int(EYE_ROI_SIZE * 0.62)]
     found: list[tuple[np.ndarray, int]] = []
     for name in ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml"):
-        boxes, votes = cascade(name).detectMultiScale2(upper, scaleFactor=1.05, minNeighbors=3, minSize=(12, 12),
-                                                       maxSize=(EYE_ROI_SIZE // 3, EYE_ROI_SIZE // 3))
+        with cascade(name) as clf:
+            boxes, votes = clf.detectMultiScale2(upper, scaleFactor=1.05, minNeighbors=3, minSize=(12, 12),
+                                                 maxSize=(EYE_ROI_SIZE // 3, EYE_ROI_SIZE // 3))
         found = [(np.asarray(b, float), int(v)) for b, v in zip(boxes, votes, strict=False)]
         if len(found) >= 2:
             break

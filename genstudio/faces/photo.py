@@ -1,8 +1,9 @@
 """Uploaded photo -> upright RGB array of a bounded size.
 
-Validation (format, decompression bombs, truncated files, the pixel limit) is genstudio.uploads.open_upload,
-shared with the platform; here the EXIF orientation is applied (phones store portraits sideways) and photos
-whose longer side exceeds MAX_WORK_SIDE are downscaled to it, so that every later step has bounded cost.
+Validation and decoding (format, decompression bombs, truncated files, the pixel limit) is genstudio.uploads,
+shared with the platform, which hands services an already decoded Upload; here the EXIF orientation is applied
+(phones store portraits sideways) and photos whose longer side exceeds MAX_WORK_SIDE are downscaled to it, so
+that every later step has bounded cost.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..uploads import open_upload
+from ..uploads import Upload, open_upload
 
-MAX_PIXELS = 40_000_000  # refused above this (HTTP 413), before decoding
 MAX_WORK_SIDE = 4096  # longer side kept at most this (larger photos are downscaled, and the page says so)
 
 _TRANSPOSE = {
@@ -47,9 +47,10 @@ def exif_orientation(data: bytes) -> int:
     return value if 1 <= value <= 8 else 1
 
 
-def load_photo(data: bytes, max_pixels: int = MAX_PIXELS, max_side: int = MAX_WORK_SIDE) -> Photo:
-    """Decode, orient and bound an upload; raises InputError (415 / 413 / 422) for unusable files."""
-    im = open_upload(data, max_pixels)
+def load_photo(upload: Upload | bytes, max_side: int = MAX_WORK_SIDE) -> Photo:
+    """Orient and bound an upload (bytes are decoded first: InputError 415 / 413 / 422 for unusable files)."""
+    im = upload.image if isinstance(upload, Upload) else open_upload(upload)
+    data = upload.data if isinstance(upload, Upload) else upload
     original = im.size
     orientation = exif_orientation(data)
     for op in _TRANSPOSE.get(orientation, ()):

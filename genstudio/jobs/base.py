@@ -36,10 +36,12 @@ class LimitExceeded(RuntimeError):
 
 @dataclass(frozen=True)
 class Owner:
-    """Who a job belongs to: a user, or an anonymous browser session."""
+    """Who a job belongs to: a user, or an anonymous browser session; and from which network address (a keyed
+    hash, for the per-address limits on anonymous work)."""
 
     user_id: int | None = None
     session_key: str | None = None
+    client: str | None = None
 
     @property
     def anonymous(self) -> bool:

@@ -44,7 +44,7 @@ from ..db import FAILED, QUEUED, RUNNING, Job, utcnow
 from ..extensions import db
 from .base import JobRunner, QueueFull
 from .execute import CANCELLED_MESSAGE, execute_job
-from .maintenance import cleanup_anonymous
+from .maintenance import housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,7 @@ class CeleryRunner(JobRunner):
                         log.info("reaper: %s", did)
                     # anonymous visitors' images expire: one process in the cluster does it every 10 minutes
                     if self.redis.set(CLEANUP_KEY, os.getpid(), nx=True, ex=600):
-                        cleanup_anonymous(self.app)
+                        housekeeping(self.app)
             except Exception as exc:  # Redis or the database briefly away: try again next tick
                 log.warning("housekeeping pass failed: %s", exc)
 

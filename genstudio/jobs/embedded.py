@@ -19,7 +19,7 @@ from ..db import FAILED, QUEUED, RUNNING, Job
 from ..extensions import db
 from .base import JobRunner, QueueFull
 from .execute import execute_job, finish
-from .maintenance import cleanup_anonymous
+from .maintenance import housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class EmbeddedRunner(JobRunner):
             self._started = True
         with self.app.app_context():
             self._recover()
-            cleanup_anonymous(self.app)
+            housekeeping(self.app)
             self._last_cleanup = time.monotonic()
             db.session.remove()
         for i in range(self.workers):
@@ -100,7 +100,7 @@ class EmbeddedRunner(JobRunner):
     def _maybe_cleanup(self) -> None:
         if time.monotonic() - self._last_cleanup > 600:
             self._last_cleanup = time.monotonic()
-            cleanup_anonymous(self.app)
+            housekeeping(self.app)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the workers after their current job. Jobs still waiting stay queued in the database

@@ -99,6 +99,14 @@ def delete_inputs(storage: Storage, manifest: dict[str, Any]) -> None:
             storage.delete(entry["key"])
 
 
+def forget_inputs(job: Job) -> None:
+    """Delete a job's stored uploads (private data) once nothing needs them: the job failed, or every image
+    made from them was deleted. The caller commits."""
+    if job.inputs:
+        delete_inputs(studio().storage, job.inputs)
+        job.inputs = {}
+
+
 # ---- progress ----
 
 class ProgressReporter:
@@ -129,7 +137,10 @@ class ProgressReporter:
         db.session.execute(update(Job).where(Job.id == self.job_id).values(**values))
         db.session.commit()
         cancel = db.session.execute(select(Job.cancel_requested).where(Job.id == self.job_id)).first()
-        if cancel is None or cancel[0]:
+        if cancel is None:  # the job was deleted (its account was): nobody will ever clean its preview up
+            self.storage.delete(self.preview_key)
+            raise Cancelled()
+        if cancel[0]:
             raise Cancelled()
 
 
@@ -165,6 +176,8 @@ def finish(job: Job, status: str, error: str | None = None) -> None:
     # the last preview stays a few minutes (a browser may still be fetching it); maintenance removes it
     if status == DONE:
         job.progress = 1.0
+    if status == FAILED:  # uploads are private and a failed job has no use for them
+        forget_inputs(job)
     db.session.commit()
 
 
@@ -185,8 +198,13 @@ def _execute(job_id: str) -> str | None:
             outputs = generator.generate(dict(job.params), inputs, reporter)
         if not outputs:
             raise RuntimeError("the model returned no images")
+        made = list(enumerate(outputs))
+        if job.only_index is not None:  # one image made again: its siblings are not handed out
+            made = [(i, out) for i, out in made if i == job.only_index]
+            if not made:
+                raise RuntimeError(f"the model made {len(outputs)} image(s); image {job.only_index} is not among them")
         prefix = owner_prefix(job.user_id, job.session_key)
-        for index, output in enumerate(outputs):
+        for index, output in made:
             recipe = make_recipe(job.service, job.model, generator.checkpoint, job.params, index, output.extra)
             data = encode_png(output.image, recipe)
             image = Image(id=new_id(), job=job, user_id=job.user_id, session_key=job.session_key, index=index,
@@ -217,3 +235,5 @@ def _fail(job_id: str, message: str, stored: list[str]) -> None:
     job = db.session.get(Job, job_id)
     if job is not None:
         finish(job, FAILED, message)
+    else:  # deleted while it ran (its account was deleted): leave none of its files behind
+        st.storage.delete(f"previews/{job_id}.png")

@@ -7,7 +7,9 @@ nothing in the web layer knows about tensors: generators take plain params and r
 
 from __future__ import annotations
 
+import math
 import random
+import reprlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -17,6 +19,13 @@ from typing import Any
 from PIL import Image
 
 SEED_MAX = 2**31 - 1
+_brief = reprlib.Repr()
+_brief.maxstring = _brief.maxother = 40
+
+
+def brief(value: Any) -> str:
+    """repr() cut to a few dozen characters: error messages name a bad value without echoing a huge one."""
+    return _brief.repr(value)
 
 
 def N_(message: str) -> str:
@@ -139,7 +148,7 @@ class Param:
             out = {}
             for key, amount in value.items():
                 if key not in self.choices:
-                    raise ParamError(self.name, "unknown key %(key)r; choose from %(choices)s", key=key,
+                    raise ParamError(self.name, "unknown key %(key)s; choose from %(choices)s", key=brief(key),
                                      choices=", ".join(self.choices))
                 out[key] = Param(self.name, "float", min=self.min, max=self.max).coerce(amount)
             return out
@@ -150,13 +159,17 @@ class Param:
             ParamError(self.name, "must be a number")
         if isinstance(value, bool):
             raise wrong_type
+        if isinstance(value, float) and not math.isfinite(value):  # 1e999 in JSON is infinity
+            raise wrong_type
         try:
             number = typ(value)
             if typ is int and isinstance(value, float) and value != int(value):
                 raise ValueError
         except (TypeError, ValueError):
             raise wrong_type from None
-        if typ is float and number != number:  # NaN
+        except OverflowError:  # an integer of hundreds of digits as a float
+            raise ParamError(self.name, "must be between %(lo)s and %(hi)s", lo=lo, hi=hi) from None
+        if typ is float and not math.isfinite(number):  # NaN, or "inf" / "1e999" given as a string
             raise ParamError(self.name, "must be a number")
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             raise ParamError(self.name, "must be between %(lo)s and %(hi)s", lo=lo, hi=hi)
@@ -192,10 +205,12 @@ class Schema:
         known = {p.name for p in self.params}
         for key in raw:
             if key not in known:
-                raise ParamError(key, "unknown parameter")
+                raise ParamError(str(key)[:40], "unknown parameter")  # a 100 KB name is not echoed back
         out: dict[str, Any] = {}
         for p in self.params:
-            value = raw.get(p.name, p.default)
+            value = raw.get(p.name)
+            if value is None:  # absent or null: the default (which may itself be None: an optional parameter)
+                value = p.default
             out[p.name] = None if (value is None and p.kind != "seed") else p.coerce(value)
         return {name: value for name, value in out.items() if self.get(name).used_with(out)}
 
@@ -250,7 +265,8 @@ class Service(ABC):
     description: str
     schema: Schema
     default_model: str
-    accepts_upload: bool = False
+    accepts_upload: bool = False  # takes an `image` file (see upload_fields)
+    upload_min_side: int = 1  # uploads narrower than this are refused from their header, before decoding
     install_hint: str = ""  # shown when weights are missing, e.g. "genstudio train pokemon --config ..."
     blueprint: Any = None  # the service page's Flask blueprint, set by the service package
     sync_seconds: float = 0.0  # small requests may be awaited this long by pages that want snappy answers
@@ -286,14 +302,19 @@ class Service(ABC):
         with self._lock:
             if model_name not in self._generators:
                 if model_name not in self.models():
-                    raise ParamError("model", "unknown model %(model)r", model=model_name)
+                    raise ParamError("model", "unknown model %(model)s", model=brief(model_name))
                 self._generators[model_name] = self.load(model_name)
             return self._generators[model_name]
+
+    def upload_fields(self) -> tuple[str, ...]:
+        """The multipart file fields this service reads: only these are decoded, any other file is refused."""
+        return ("image",) if self.accepts_upload else ()
 
     def prepare(self, params: dict[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
         """Check uploads synchronously, before a job is created, so bad input never becomes a failed job.
 
-        files maps field name -> raw bytes. Returns the inputs dict handed to Generator.generate
+        files maps field name -> genstudio.uploads.Upload (`.data` bytes, `.image` RGB), decoded once by the
+        platform within its pixel limit. Returns the inputs dict handed to Generator.generate
         (must be picklable / storable: bytes or PIL images). Raise InputError for unusable uploads.
         """
         if self.accepts_upload and "image" not in files:

@@ -13,7 +13,7 @@ from ..extensions import csrf, db, limiter, studio
 from ..jobs import Owner, make_again
 from ..services.base import N_
 from . import jobapi
-from .identity import bearer_user, viewable_image
+from .identity import bearer_user, client_key, viewable_image
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -35,7 +35,7 @@ def authenticate():
 
 
 def owner() -> Owner:
-    return Owner(user_id=g.api_user.id)
+    return Owner(user_id=g.api_user.id, client=client_key())
 
 
 def rate_key_user() -> str:
@@ -85,9 +85,18 @@ def job_ip_limit() -> str:
     return current_app.config["JOB_RATE_LIMIT_IP"]
 
 
+# One budget for every route that creates a job (API, pages, "make again"): counted per user and per address
+# across all of them, so that switching routes does not reset a client's count.
+JOBS_SCOPE_USER, JOBS_SCOPE_IP = "jobs-user", "jobs-ip"
+
+
+def ip_rate_limit():
+    return limiter.shared_limit(job_ip_limit, scope=JOBS_SCOPE_IP)
+
+
 @bp.post("/jobs")
-@limiter.limit(job_user_limit, key_func=rate_key_user)
-@limiter.limit(job_ip_limit)
+@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key_user)
+@ip_rate_limit()
 def create_job():
     return jobapi.submit_from_request(owner(), as_json)
 
@@ -166,8 +175,8 @@ def get_recipe(image_id: str):
 
 
 @bp.post("/images/<image_id>/again")
-@limiter.limit(job_user_limit, key_func=rate_key_user)
-@limiter.limit(job_ip_limit)
+@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key_user)
+@ip_rate_limit()
 def again(image_id: str):
     image = viewable_image(image_id, owner())
     wait = jobapi.parse_wait(request.args.get("wait"))

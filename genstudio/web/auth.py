@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select, update
 
-from ..db import ApiToken, Image, Job, User
+from ..db import ApiToken, Image, Job, User, authenticate
 from ..extensions import db, limiter, studio
 from .forms import ActionForm, DeleteAccountForm, LoginForm, PasswordForm, SignupForm, TokenForm
+from .identity import end_other_logins, log_in, log_out
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -53,7 +54,7 @@ def signup():
             user.set_password(form.password.data)
             db.session.add(user)
             db.session.commit()
-            login_user(user)
+            log_in(user)
             kept = adopt_anonymous(user)
             flash(_("Welcome to GenStudio, %(name)s!", name=user.username), "success")
             if kept:
@@ -62,18 +63,37 @@ def signup():
     return render_template("auth/signup.html", form=form)
 
 
+def login_ip_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_IP"]
+
+
+def login_account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def login_account_key() -> str:
+    """Failed logins count per account name too (whatever its case, known or not), so that guessing one
+    account's password from many addresses is as slow as from one."""
+    return "login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def login_failed(response) -> bool:
+    return response.status_code != 302  # a successful login redirects
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
+@limiter.limit(login_account_limit, methods=["POST"], key_func=login_account_key, deduct_when=login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.by_name(form.username.data)
-        if user is None or not user.check_password(form.password.data):
+        user = authenticate(form.username.data, form.password.data)
+        if user is None:
             flash(_("Wrong username or password."), "danger")
         else:
-            login_user(user, remember=form.remember.data)
+            log_in(user, remember=form.remember.data)
             adopt_anonymous(user)
             flash(_("Logged in as %(name)s.", name=user.username), "success")
             return redirect(safe_next(url_for("main.index")))
@@ -84,7 +104,7 @@ def login():
 def logout():
     if ActionForm().validate_on_submit():
         lang = session.get("lang")
-        logout_user()
+        log_out()
         session.clear()
         if lang:
             session["lang"] = lang
@@ -146,6 +166,7 @@ def change_password():
         else:
             current_user.set_password(form.password.data)
             revoked = current_user.revoke_tokens() if form.revoke_tokens.data else 0
+            end_other_logins(current_user)
             db.session.commit()
             login_user(current_user._get_current_object())  # this session stays in; every other one is ended
             flash(_("Your password has been changed."), "success")

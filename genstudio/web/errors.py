@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -23,8 +24,16 @@ TITLES = {
 }
 
 
+def json_errors(view: Callable) -> Callable:
+    """Mark a view that answers JSON (e.g. a service page's own endpoint): its errors — 413, 429, a missing CSRF
+    token, a 500 — are JSON too, whatever the client's Accept header says."""
+    view.json_errors = True  # type: ignore[attr-defined]
+    return view
+
+
 def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/jobs/")) or (
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.path.startswith(("/api/", "/jobs/")) or getattr(view, "json_errors", False) or (
         request.accept_mimetypes.best == "application/json")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 
 from ..db import Image, utcnow
 from ..extensions import db, studio
+from ..jobs.maintenance import drop_unused_job_files
 from .api import image_response
 from .auth import safe_next
 from .forms import ActionForm
@@ -20,11 +21,18 @@ from .recipe_view import recipe_rows
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
 
 
+MAX_PAGE = 100_000  # far beyond any gallery, far below what a database offset can hold
+
+
 def page_number() -> int:
+    """?page= as a number (garbage reads as 1); a page no gallery can reach is 404, not an SQL overflow."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
+    if page > MAX_PAGE:
+        abort(404)
+    return page
 
 
 def service_filter(query):
@@ -132,8 +140,12 @@ def share(image_id: str):
 @login_required
 def delete(image_id: str):
     image = owned(image_id)
+    job = image.job
     studio().storage.delete(image.storage_key)
     db.session.delete(image)
+    db.session.flush()
+    if job is not None:
+        drop_unused_job_files(job)  # the last image of its job: the uploaded photo goes with it
     db.session.commit()
     flash(_("Image deleted."), "info")
     return redirect(url_for("gallery.mine"))

@@ -32,13 +32,27 @@ def error(message: str, status: int, **extra: Any):
     return response
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_json(data: str | bytes) -> Any:
+    """Standard JSON only: no NaN / Infinity (Python accepts them), and deep nesting is a ValueError, not a
+    RecursionError that would end as a 500."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
 def parse_job_request() -> tuple[str, Any, dict[str, bytes], str | None, float]:
     """(service, raw params, uploaded files, model, wait seconds) from a JSON or multipart body."""
     files: dict[str, bytes] = {}
     if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
-        if body is None:
-            raise BadRequest("the body is not valid JSON")
+        try:
+            body = strict_json(request.get_data(cache=True))
+        except ValueError:
+            raise BadRequest("the body is not valid JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         service, params, model, wait = body.get("service"), body.get("params", {}), body.get("model"), body.get("wait")
@@ -46,7 +60,7 @@ def parse_job_request() -> tuple[str, Any, dict[str, bytes], str | None, float]:
         form = request.form
         service, model, wait = form.get("service"), form.get("model") or None, form.get("wait")
         try:
-            params = json.loads(form.get("params") or "{}")
+            params = strict_json(form.get("params") or "{}")
         except ValueError:
             raise ParamError("params", "must be a JSON object") from None
         files = {name: upload.read() for name, upload in request.files.items()}
@@ -94,7 +108,10 @@ def handle_job_errors(fn: Callable[[], Any]):
     except ParamError as exc:
         return error(param_error(exc), 422, field=exc.field)
     except InputError as exc:
-        return error(localize(exc), exc.status, field=exc.field)
+        response = error(localize(exc), exc.status, field=exc.field)
+        if exc.status == 503:  # the server's pixel budget stayed full
+            response.headers["Retry-After"] = "5"
+        return response
     except ModelMissing as exc:
         return error(str(exc), 503, missing=True)
     except LimitExceeded as exc:
@@ -156,7 +173,7 @@ def cancel(job: Job) -> None:
     from sqlalchemy import update
 
     from ..db import FAILED, QUEUED, utcnow
-    from ..jobs.execute import CANCELLED_MESSAGE
+    from ..jobs.execute import CANCELLED_MESSAGE, forget_inputs
 
     if job.finished:
         return
@@ -168,8 +185,10 @@ def cancel(job: Job) -> None:
             update(Job).where(Job.id == job.id, Job.status == QUEUED)
             .values(status=FAILED, error=CANCELLED_MESSAGE, finished_at=utcnow())).rowcount
         db.session.commit()
-        if not changed:
-            db.session.refresh(job)
+        db.session.refresh(job)
+        if changed:
+            forget_inputs(job)
+            db.session.commit()
 
 
 def job_json(job: Job, urls: dict[str, Callable[..., str]]) -> dict[str, Any]:

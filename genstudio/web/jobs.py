@@ -10,7 +10,7 @@ from ..db import Image, Job
 from ..extensions import db, limiter
 from ..jobs import make_again
 from . import jobapi
-from .api import job_ip_limit, job_user_limit, preview_response
+from .api import JOBS_SCOPE_USER, ip_rate_limit, job_user_limit, preview_response
 from .identity import can_view, web_owner
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -41,8 +41,8 @@ def as_json(job: Job) -> dict:
 
 
 @bp.post("/")
-@limiter.limit(job_user_limit, key_func=rate_key)
-@limiter.limit(job_ip_limit)
+@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key)
+@ip_rate_limit()
 def create():
     return jobapi.submit_from_request(web_owner(create=True), as_json)
 
@@ -63,8 +63,8 @@ def preview(job_id: str):
 
 
 @bp.post("/again/<image_id>")
-@limiter.limit(job_user_limit, key_func=rate_key)
-@limiter.limit(job_ip_limit)
+@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key)
+@ip_rate_limit()
 def again(image_id: str):
     owner = web_owner(create=True)
     image = db.session.get(Image, image_id)

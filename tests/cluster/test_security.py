@@ -127,8 +127,8 @@ def test_ids_are_not_guessable_and_tokens_are_stored_hashed(app, user):
 def test_login_is_rate_limited(app, user):
     client = app.test_client()
     token = csrf_token(client)
-    codes = [client.post("/auth/login", data={"username": "nobody", "password": "wrong", "csrf_token": token})
-             .status_code for _ in range(30)]
+    codes = [client.post("/auth/login", data={"username": f"nobody{i}", "password": "wrong", "csrf_token": token})
+             .status_code for i in range(30)]  # other names each time: the limit per address, not per account
     assert set(codes) == {200}  # wrong password: the form again
     blocked = client.post("/auth/login", data={"username": user[0], "password": user[1], "csrf_token": token})
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0

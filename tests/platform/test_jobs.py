@@ -43,8 +43,8 @@ def test_page_routes_need_csrf(client):
 def test_signing_up_keeps_what_the_visitor_made(app, client):
     job = wait_job(client, post_job(client, {"service": "toy", "params": {"steps": 1}}).get_json()["url"])
     token = csrf_token(client, "/auth/signup")
-    response = client.post("/auth/signup", data={"username": "newbie", "password": "password123",
-                                                 "confirm": "password123", "csrf_token": token})
+    response = client.post("/auth/signup", data={"username": "newbie", "password": "plum-tree-42",
+                                                 "confirm": "plum-tree-42", "csrf_token": token})
     assert response.status_code == 302
     mine = client.get("/gallery/mine").get_data(as_text=True)
     assert job["images"][0]["id"] in mine

@@ -12,7 +12,7 @@ from genstudio.extensions import db, studio
 from ..conftest import create_user, csrf_token, login, token_for, wait_job
 
 
-def signup(client, name="hana", password="password123"):
+def signup(client, name="hana", password="plum-tree-42"):
     token = csrf_token(client, "/auth/signup")
     return client.post("/auth/signup", data={"username": name, "password": password, "confirm": password,
                                              "csrf_token": token})
@@ -81,16 +81,16 @@ def test_signup_login_logout_password_and_delete(app, client):
     bad = client.post("/auth/login", data={"username": "hana", "password": "nope-nope",
                                            "csrf_token": csrf_token(client)})
     assert "Wrong username or password" in bad.get_data(as_text=True)
-    login(client, "hana", "password123")
+    login(client, "hana", "plum-tree-42")
     token = csrf_token(client, "/auth/profile")
-    response = client.post("/auth/password", data={"current": "password123", "password": "new-password-1",
+    response = client.post("/auth/password", data={"current": "plum-tree-42", "password": "new-password-1",
                                                    "confirm": "new-password-1", "csrf_token": token})
     assert response.status_code == 302
     image = make_image(app, client)
     with app.app_context():
         key = db.session.get(Image, image["id"]).storage_key
         assert studio(app).storage.exists(key)
-    response = client.post("/auth/delete", data={"password": "password123", "csrf_token": token})
+    response = client.post("/auth/delete", data={"password": "plum-tree-42", "csrf_token": token})
     assert response.status_code == 422  # the old password no longer works
     response = client.post("/auth/delete", data={"password": "new-password-1", "csrf_token": token})
     assert response.status_code == 302

@@ -14,7 +14,6 @@ from torch import nn
 from genstudio import weights
 from genstudio.imaging import to_pil
 from genstudio.services.base import Generator, Output, Param, Schema, Service
-from genstudio.uploads import open_upload
 
 MODEL = "toy-tiny"
 
@@ -112,8 +111,7 @@ class ToyEditService(ToyService):
 
     def prepare(self, params: dict[str, Any], files) -> dict[str, Any]:
         super().prepare(params, files)
-        image = open_upload(files["image"])
-        return {"image": image.resize((32, 32))}
+        return {"image": files["image"].image.resize((32, 32))}
 
 
 def make_services() -> tuple[Service, Service]:

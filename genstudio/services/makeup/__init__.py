@@ -16,6 +16,7 @@ from PIL import Image
 
 from ...faces import MIN_FACE_PX, Face, load_photo
 from ...stargan.editor import INSTALL_HINT, StarGanEditor
+from ...uploads import Upload
 from ...weights import is_installed
 from ..base import N_, Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
 from .pipeline import edit_face, find_faces, hair_method_for, request_from_params
@@ -62,9 +63,13 @@ class MakeupGenerator(Generator):
         return [Output(Image.fromarray(edit.image), extra)]
 
 
-def analyse_upload(data: bytes) -> tuple[Any, list[Face], list[str]]:
-    """Decode and orient an upload and find its faces; InputError when it holds no usable face."""
-    photo = load_photo(data)
+def analyse_upload(upload: Upload | bytes) -> tuple[Any, list[Face], list[str]]:
+    """Orient an upload (decoding bytes) and find its faces; InputError when it holds no usable face."""
+    photo = load_photo(upload)
+    if min(photo.image.size) < MIN_FACE_PX:  # e.g. a 40,000,000×1 strip: no face fits, whatever the detector says
+        raise InputError("The photo is too narrow (%(width)s×%(height)s pixels after downscaling) to hold a face "
+                         "of at least %(side)s px.", status=422, width=photo.image.width, height=photo.image.height,
+                         side=MIN_FACE_PX)
     faces = find_faces(photo.array)[:MAX_FACES]
     if not faces:
         raise InputError(NO_FACE, status=422)
@@ -90,6 +95,7 @@ class MakeupService(Service):
     schema = SCHEMA
     default_model = DEFAULT_MODEL
     accepts_upload = True
+    upload_min_side = MIN_FACE_PX  # a photo narrower than the smallest editable face is refused undecoded
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
     extra_labels = {

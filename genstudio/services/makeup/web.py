@@ -15,7 +15,8 @@ from ...extensions import limiter
 from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, align_face, face_warnings
 from ...faces.quality import Warning_, confidence_warnings
 from ...imaging import uint8_to_tensor
-from ...uploads import open_upload
+from ...uploads import decode_uploads
+from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import localize
 from ..base import InputError, ModelMissing, Service
@@ -71,17 +72,21 @@ def make_blueprint(service: Service) -> Blueprint:
         return render_service_page(service, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings())
 
     @bp.post("/faces")
+    @json_errors
     @limiter.limit("60 per minute")
     def faces():
         upload = request.files.get("image")
         if upload is None:
             return jsonify({"error": "image: an image file is required", "field": "image"}), 422
-        data = upload.read()
         try:
-            open_upload(data, current_app.config.get("MAX_UPLOAD_PIXELS", 40_000_000))
-            photo, found, notes = analyse_upload(data)
+            with decode_uploads({"image": upload.read()}, current_app.config["MAX_UPLOAD_PIXELS"],
+                                service.upload_min_side) as uploads:
+                photo, found, notes = analyse_upload(uploads["image"])
         except InputError as exc:
-            return jsonify({"error": localize(exc), "field": exc.field}), exc.status
+            response = jsonify({"error": localize(exc), "field": exc.field})
+            if exc.status == 503:
+                response.headers["Retry-After"] = "5"
+            return response, exc.status
         arr = photo.array
         return jsonify({"width": arr.shape[1], "height": arr.shape[0], "notes": notes,
                         "faces": face_report(service, arr, found)})

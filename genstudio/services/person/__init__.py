@@ -8,7 +8,7 @@ from typing import Any
 from ...weights import is_installed, weights_root
 from ...wgan.directions import DIRECTION_ATTRIBUTES
 from ...wgan.model import INSTALL_HINT, load_directions, load_generator
-from ..base import Param, ParamError, Schema, Service
+from ..base import Param, ParamError, Schema, Service, brief
 from .generator import PersonGenerator, check_arithmetic
 from .web import make_blueprint
 
@@ -61,7 +61,7 @@ class PersonService(Service):
         with self._lock:
             if key not in self._generators:
                 if model_name not in self.models():
-                    raise ParamError("model", "unknown model %(model)r", model=model_name)
+                    raise ParamError("model", "unknown model %(model)s", model=brief(model_name))
                 self._generators[key] = self.load(model_name)
             return self._generators[key]
 
