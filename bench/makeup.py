@@ -27,9 +27,10 @@ from PIL import Image
 
 from genstudio.recipes import encode_png, make_recipe
 from genstudio.services.makeup import DEFAULT_MODEL
-from genstudio.services.makeup.pipeline import edit_face, find_faces, request_from_params
+from genstudio.services.makeup.pipeline import request_from_params
 from genstudio.stargan.editor import StarGanEditor
 from genstudio.stargan.networks import build
+from genstudio.stargan.photo import edit_face, find_faces
 from genstudio.weights import is_installed
 
 TARGET_S = 1.0

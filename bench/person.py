@@ -17,7 +17,7 @@ import time
 import torch
 import yaml
 
-from genstudio.services.person.generator import PersonGenerator
+from genstudio.services.person.pipeline import PersonPipeline
 from genstudio.weights import is_installed
 from genstudio.wgan.model import load_generator
 from genstudio.wgan.train import build_networks
@@ -50,7 +50,7 @@ def main() -> None:
         with open(args.config) as fh:
             network = build_networks(yaml.safe_load(fh)["model"])[0].eval()
         checkpoint, what = "random", f"random weights shaped like {args.config} (model not installed)"
-    gen = PersonGenerator(args.model, network, checkpoint, None)
+    gen = PersonPipeline(args.model, network, checkpoint, None)
     params = sum(p.numel() for p in network.parameters())
     print(f"generator: {what}; {params / 1e6:.2f} M parameters; {network.resolution} px; "
           f"torch threads {torch.get_num_threads()}")

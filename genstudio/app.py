@@ -7,8 +7,8 @@ Each module named in the SERVICES config key (default: genstudio.services.SERVIC
 app (app.extensions["genstudio"].registry) and registers each service's page blueprint at
 `/<service.name>` (page at `/<service.name>/`):
 
-- set `SERVICE.blueprint` to your own flask.Blueprint (its name must be the service name), typically made
-  with `genstudio.web.service_pages.service_blueprint(SERVICE, template=...)`; a custom template extends
+- set `Service.page` to the module of your own page: a module-level flask.Blueprint `bp` named after the
+  service, with top-level views (see genstudio/web/service_pages.py); a custom template extends
   `service_page.html` and overrides its blocks (`intro`, `controls`, `results`, `scripts`);
 - or leave it None and get the generic page, rendered from `SERVICE.schema`.
 

@@ -11,11 +11,9 @@ import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+from .errors import StorageError
+
 KEY_RE = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]+)*$")
-
-
-class StorageError(RuntimeError):
-    pass
 
 
 def check_key(key: str) -> str:

@@ -39,17 +39,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from .storage import LocalStorage, Storage, StorageError, check_key
+from .errors import StorageFull
+from .storage import LocalStorage, Storage, check_key
 
 MB = 1024 * 1024
-
-
-class StorageFull(StorageError):
-    """No room for these bytes: the configured quota or the disk is full (HTTP 507)."""
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or "the image storage is full; delete some images or ask the administrator "
-                                    "to raise GENSTUDIO_STORAGE_QUOTA_MB or free disk space")
 
 
 def _full_message(quota: int, used: int, size: int) -> str:

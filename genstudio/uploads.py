@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from .services.base import InputError
+from .errors import InputError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF"}
 MAX_UPLOAD_PIXELS = 40_000_000  # the largest image accepted (HTTP 413 above), the default of the setting

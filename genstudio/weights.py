@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from .services.base import ModelMissing
+from .errors import ModelMissing
 
 REPO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
@@ -52,6 +52,23 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+_digests: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def digest(name: str) -> str | None:
+    """The checkpoint digest of an installed model (None if it is not installed), hashed once per version of
+    the file: a file replaced by a retraining has another inode, size or change time, so it is hashed again."""
+    path = model_dir(name) / "model.safetensors"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if key not in _digests:
+        _digests[key] = file_digest(path)
+    return _digests[key]
+
+
 def load(name: str, hint: str = "", dtype: torch.dtype = torch.float32) -> LoadedWeights:
     """Load a model's tensors (cast to dtype) and config, or raise ModelMissing with a training hint."""
     folder = model_dir(name)
@@ -60,7 +77,7 @@ def load(name: str, hint: str = "", dtype: torch.dtype = torch.float32) -> Loade
     path = folder / "model.safetensors"
     tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     config = json.loads((folder / "config.json").read_text())
-    return LoadedWeights(name, tensors, config, file_digest(path), folder)
+    return LoadedWeights(name, tensors, config, digest(name) or file_digest(path), folder)
 
 
 def save(

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from genstudio.services.makeup.pipeline import HAIR_ROUTE
 from genstudio.stargan.card import package_photo_grid
 from genstudio.stargan.editor import StarGanEditor
+from genstudio.stargan.photo import HAIR_ROUTE
 from genstudio.weights import is_installed, model_dir
 
 

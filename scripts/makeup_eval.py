@@ -35,9 +35,10 @@ from genstudio.data.celeba import load_celeba
 from genstudio.faces.align import Alignment, paste_change
 from genstudio.faces.recolor import face_ellipse, to_lab
 from genstudio.imaging import grid, uint8_to_tensor
-from genstudio.services.makeup.pipeline import HAIR_CHOICES, HAIR_ROUTE, crop_change
+from genstudio.services.makeup.pipeline import HAIR_CHOICES
 from genstudio.stargan.editor import Request, StarGanEditor
 from genstudio.stargan.networks import HAIR
+from genstudio.stargan.photo import HAIR_ROUTE, crop_change
 
 # (label, attribute, requested value, request)
 EDITS: list[tuple[str, str, float, Request]] = [

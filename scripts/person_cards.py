@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from genstudio.imaging import grid, to_pil
 from genstudio.latentmap import load_latentmap
-from genstudio.services.person.generator import PersonGenerator, animation
+from genstudio.services.person.pipeline import PersonPipeline, animation
 from genstudio.weights import is_installed, model_dir
 from genstudio.wgan.model import load_directions, load_generator
 
@@ -47,7 +47,7 @@ def generator_card(name: str, directions_name: str) -> None:
     network, checkpoint, config = load_generator(name)
     folder = model_dir(name)
     directions = load_directions(directions_name)
-    gen = PersonGenerator(name, network, checkpoint, directions)
+    gen = PersonPipeline(name, network, checkpoint, directions)
     t = config.get("training", {})
     cfg = t.get("config", {})
     res = config["resolution"]

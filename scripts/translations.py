@@ -5,7 +5,7 @@ and list what is missing (`--check`, and tests/platform/test_translations.py, wh
 Strings come from three places:
 - `_()`, `_l()`, `lazy_gettext()` and `N_()` in the web layer, the services and their templates (babel.cfg);
 - the English message templates of the errors raised below the web layer, which the web layer translates
-  when it shows them: ParamError (2nd argument), InputError, LimitExceeded (1st) and Warning_ (2nd);
+  when it shows them: ParamError (2nd argument), InputError, LimitExceeded (1st) and FaceWarning (2nd);
 - the services' own names, which templates translate at run time and pybabel cannot see: titles,
   descriptions, parameter labels, help, choices and their labels, and the labels of per-image recipe entries.
 """
@@ -30,7 +30,7 @@ POT = FOLDER / "messages.pot"
 PO = FOLDER / "ko" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None,
-            "ParamError": (2,), "InputError": (1,), "LimitExceeded": (1,), "Warning_": (2,)}
+            "ParamError": (2,), "InputError": (1,), "LimitExceeded": (1,), "FaceWarning": (2,)}
 SERVICE_COMMENT = "service string (see scripts/translations.py)"
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..weights import load as load_weights
+
 
 class ResBlock(nn.Module):
     def __init__(self, channels: int, groups: int = 8):
@@ -74,3 +76,12 @@ class Autoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+
+def load_autoencoder(name: str, device: torch.device | str = "cpu") -> tuple[Autoencoder, str]:
+    """The exported autoencoder (with its latent statistics), frozen, and its checkpoint digest."""
+    loaded = load_weights(name, hint=f"genstudio train pokemon-autoencoder --config configs/{name}-cpu.yaml")
+    ae = Autoencoder.from_config(loaded.config)
+    ae.load_state_dict(loaded.tensors)
+    ae.config["image_size"] = int(loaded.config.get("image_size", 64))
+    return ae.to(device).eval().requires_grad_(False), loaded.checkpoint

@@ -14,10 +14,9 @@ from PIL import Image
 from ..data.pokemon import type_index
 from ..imaging import grid, to_pil
 from ..weights import load as load_weights
-from .autoencoder import Autoencoder
+from .autoencoder import Autoencoder, load_autoencoder
 from .pipeline import decode, initial_noise, sample_latents
-from .train import load_autoencoder, unet_state
-from .unet import unet_config
+from .unet import unet_config, unet_state
 
 HINT = "genstudio train pokemon --config configs/pokemon-cpu.yaml (after configs/pokemon-autoencoder-cpu.yaml)"
 

@@ -26,8 +26,9 @@ from ..training.sections import as_dict
 from ..weights import load as load_weights
 from ..weights import save as save_weights
 from .augment import Augment
-from .autoencoder import Autoencoder
+from .autoencoder import Autoencoder, load_autoencoder
 from .card import write_card
+from .unet import unet_state
 
 
 def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
@@ -253,15 +254,6 @@ class AutoencoderTask(TrainTask):
         self.data.load_state(state.get("data", {}))
 
 
-def load_autoencoder(name: str, device: torch.device | str = "cpu") -> tuple[Autoencoder, str]:
-    """The exported autoencoder (with its latent statistics), frozen, and its checkpoint digest."""
-    loaded = load_weights(name, hint=f"genstudio train pokemon-autoencoder --config configs/{name}-cpu.yaml")
-    ae = Autoencoder.from_config(loaded.config)
-    ae.load_state_dict(loaded.tensors)
-    ae.config["image_size"] = int(loaded.config.get("image_size", 64))
-    return ae.to(device).eval().requires_grad_(False), loaded.checkpoint
-
-
 # --------------------------------------------------------------------------------------------------
 GRID_SEEDS = (11, 22)
 
@@ -429,16 +421,6 @@ class LatentDiffusionTask(TrainTask):
         if state:
             self.pool.load_state(state.get("pool", {}))
             self.random.load_state(state)
-
-
-def unet_state(tensors: dict[str, torch.Tensor], prefer_live: bool = False) -> dict[str, torch.Tensor]:
-    """The U-Net's state dict from an exported file: the EMA copy ("unet.") or the live one ("live.")."""
-    order = ("live.", "unet.") if prefer_live else ("unet.",)
-    for prefix in order:
-        part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if part:
-            return part
-    raise KeyError("no U-Net weights in this file")
 
 
 def diffusion_config(unet_cfg: dict[str, Any], schedule: dict[str, Any], ae_name: str, ae_checkpoint: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from diffusers import UNet2DModel
 
 from ..data.pokemon import TYPES
@@ -40,3 +41,13 @@ def unet_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def build_unet(overrides: dict[str, Any] | None = None) -> UNet2DModel:
     return UNet2DModel(**unet_config(overrides))
+
+
+def unet_state(tensors: dict[str, torch.Tensor], prefer_live: bool = False) -> dict[str, torch.Tensor]:
+    """The U-Net's state dict from an exported file: the EMA copy ("unet.") or the live one ("live.")."""
+    order = ("live.", "unet.") if prefer_live else ("unet.",)
+    for prefix in order:
+        part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if part:
+            return part
+    raise KeyError("no U-Net weights in this file")

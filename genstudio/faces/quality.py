@@ -24,9 +24,9 @@ EXPECTED_EYE_RATIO = EYE_DISTANCE / BOX_SIDE  # eye distance / box side on Celeb
 
 
 @dataclass
-class Warning_:
+class FaceWarning:
     """A reason an edit may go wrong. `template` is English with %(name)s placeholders filled from `values`, so
-    that the web layer can show it in the visitor's language (pybabel extracts Warning_'s 2nd argument)."""
+    that the web layer can show it in the visitor's language (pybabel extracts FaceWarning's 2nd argument)."""
 
     code: str
     template: str
@@ -46,36 +46,36 @@ def sharpness(crop: np.ndarray) -> float:
     return float(cv2.Laplacian(gray[32:112, 24:104], cv2.CV_64F).var())
 
 
-def face_warnings(face: Face, alignment: Alignment, crop128: np.ndarray) -> list[Warning_]:
+def face_warnings(face: Face, alignment: Alignment, crop128: np.ndarray) -> list[FaceWarning]:
     """Warnings about one face, given its alignment and its aligned crop (uint8 RGB, any size)."""
-    out: list[Warning_] = []
+    out: list[FaceWarning] = []
     if face.profile:
-        out.append(Warning_("profile", "This face is turned sideways. The model learned from frontal faces, "
+        out.append(FaceWarning("profile", "This face is turned sideways. The model learned from frontal faces, "
                                        "so the edit may look wrong (e.g. features in the wrong place)."))
     if face.size < SMALL_FACE_PX:
-        out.append(Warning_("small_face", "The face is small (%(size)s px wide); the edit will be soft. A closer "
+        out.append(FaceWarning("small_face", "The face is small (%(size)s px wide); the edit will be soft. A closer "
                                           "photo gives better results.", {"size": round(face.size)}))
     if face.eyes is None and not face.profile:
-        out.append(Warning_("no_eyes", "The eyes could not be located, so the face is only roughly aligned; "
+        out.append(FaceWarning("no_eyes", "The eyes could not be located, so the face is only roughly aligned; "
                                        "glasses, shadows or a turned head often cause this."))
     elif face.eyes is not None:
         ratio = (face.eye_distance or 0.0) / face.size
         mid_x = (face.eyes[0][0] + face.eyes[1][0]) / 2
         off = abs(mid_x - face.center[0]) / face.size if face.angle == 0 else 0.0
         if not 0.7 * EXPECTED_EYE_RATIO < ratio < 1.35 * EXPECTED_EYE_RATIO or off > 0.12:
-            out.append(Warning_("poor_alignment", "The face looks turned away from the camera or the eyes were "
+            out.append(FaceWarning("poor_alignment", "The face looks turned away from the camera or the eyes were "
                                                   "misread; alignment may be off and the edit less natural."))
     if sharpness(crop128) < BLUR_THRESHOLD:
-        out.append(Warning_("blurry", "The face is blurry or very low-contrast; the edit may smear details."))
+        out.append(FaceWarning("blurry", "The face is blurry or very low-contrast; the edit may smear details."))
     return out
 
 
-def confidence_warnings(probabilities: dict[str, float]) -> list[Warning_]:
+def confidence_warnings(probabilities: dict[str, float]) -> list[FaceWarning]:
     """Warn when the model's own classifier is unsure what it is looking at (a sign of an unusual input)."""
     hair = [v for k, v in probabilities.items() if k.endswith("_Hair")]
     binary = [v for k, v in probabilities.items() if not k.endswith("_Hair")]
     sure = float(np.mean([abs(2 * v - 1) for v in binary])) if binary else 1.0
     if (hair and max(hair) < 0.3) or sure < 0.25:
-        return [Warning_("low_confidence", "The model is unsure about this face's current attributes (unusual "
+        return [FaceWarning("low_confidence", "The model is unsure about this face's current attributes (unusual "
                                            "lighting, pose or framing); edits may be weak or partial.")]
     return []

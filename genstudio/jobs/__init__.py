@@ -4,18 +4,20 @@
   is the default; a distributed runner implements the same methods and calls the same execute_job().
 - execute.execute_job(app, job_id): the whole life of a job, shared by every runner.
 - submit.create_job(...): validation, uploads, limits and queue room before a job exists.
+- state: every change of a job's state (claim, progress, finish, fail, cancel, re-queue).
+- inputs: a job's stored inputs (uploads), deleted as soon as nothing needs them.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from .base import JobRunner, LimitExceeded, Owner, QueueFull
+from .base import JobRunner, Owner
 from .execute import execute_job
-from .submit import UnknownService, create_job, get_service, make_again
+from .state import cancel
+from .submit import create_job, get_service, make_again
 
-__all__ = ["JobRunner", "LimitExceeded", "Owner", "QueueFull", "UnknownService", "create_job", "execute_job",
-           "get_service", "make_again", "make_runner"]
+__all__ = ["JobRunner", "Owner", "cancel", "create_job", "execute_job", "get_service", "make_again", "make_runner"]
 
 
 def make_runner(app: Flask) -> JobRunner:

@@ -1,4 +1,4 @@
-"""The job interface: what a runner must do, and the errors job submission can raise.
+"""The job interface: what a runner must do, and whom a job belongs to.
 
 A runner only moves job ids from "queued" to a worker that calls `execute_job(app, job_id)`; all state
 (status, progress, preview, cancellation, outputs) is in the database and storage, so the embedded thread
@@ -12,26 +12,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from flask import Flask
-
-from ..services.base import N_
-
-
-class QueueFull(RuntimeError):
-    """No room for another job right now (HTTP 503 with Retry-After)."""
-
-    def __init__(self, retry_after: int = 10):
-        super().__init__(N_("the job queue is full; try again shortly"))
-        self.retry_after = retry_after
-
-
-class LimitExceeded(RuntimeError):
-    """A per-user limit (jobs at once, images per day) would be exceeded (HTTP 429). Like ParamError, the
-    message is an English template filled from `values` (translated by the web layer)."""
-
-    def __init__(self, message: str, **values: object):
-        self.template = message
-        self.values = values
-        super().__init__(message % values if values else message)
 
 
 @dataclass(frozen=True)

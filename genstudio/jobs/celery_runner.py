@@ -38,12 +38,14 @@ from typing import Any
 import redis
 from celery import Celery
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from ..db import FAILED, QUEUED, RUNNING, Job, utcnow
+from ..db import QUEUED, RUNNING, Job, utcnow
+from ..errors import QueueFull, QueueUnavailable
 from ..extensions import db
-from .base import JobRunner, QueueFull
-from .execute import CANCELLED_MESSAGE, execute_job
+from . import state
+from .base import JobRunner
+from .execute import execute_job
 from .maintenance import housekeeping
 
 log = logging.getLogger(__name__)
@@ -61,15 +63,6 @@ WORKER_LOST_MESSAGE = ("The worker running this job stopped (killed or crashed) 
                        "the job was given up. Try again.")
 QUEUE_TIMEOUT_MESSAGE = ("No worker took this job within {minutes:g} minutes; is a worker for the "
                          "'{service}' service running?")
-
-
-class QueueUnavailable(QueueFull):
-    """The queue server cannot be reached right now (HTTP 503 with Retry-After, like a full queue)."""
-
-    def __init__(self, retry_after: int = 10, why: str = ""):
-        super().__init__(retry_after)
-        RuntimeError.__init__(self, "the job queue is unavailable right now; try again shortly")
-        self.why = why
 
 
 def queue_name(service: str) -> str:
@@ -211,26 +204,17 @@ class Reaper:
     def _worker_lost(self, job_id: str, done: dict[str, int]) -> None:
         attempts = int(self.client.incr(ATTEMPTS_KEY.format(job_id)))
         self.client.expire(ATTEMPTS_KEY.format(job_id), DAY)
-        if attempts < self.max_attempts:
-            changed = db.session.execute(
-                update(Job).where(Job.id == job_id, Job.status == RUNNING, Job.cancel_requested.is_(False))
-                .values(status=QUEUED, progress=0.0, started_at=None)).rowcount
-            db.session.commit()
-            if changed:
-                log.warning("job %s lost its worker; queued again (attempt %d of %d)",
-                            job_id, attempts + 1, self.max_attempts)
-                job = db.session.get(Job, job_id)
-                with suppress(QueueFull):  # if Redis is away, the missing marker makes the next pass retry
-                    self.publish(job)
-                done["requeued"] += 1
-                return
+        if attempts < self.max_attempts and state.requeue(job_id):
+            log.warning("job %s lost its worker; queued again (attempt %d of %d)",
+                        job_id, attempts + 1, self.max_attempts)
+            job = db.session.get(Job, job_id)
+            with suppress(QueueFull):  # if Redis is away, the missing marker makes the next pass retry
+                self.publish(job)
+            done["requeued"] += 1
+            return
         cancelled = db.session.scalar(select(Job.cancel_requested).where(Job.id == job_id))
-        message = CANCELLED_MESSAGE if cancelled else WORKER_LOST_MESSAGE.format(n=attempts)
-        changed = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == RUNNING)
-            .values(status=FAILED, error=message, finished_at=utcnow())).rowcount  # maintenance drops the preview
-        db.session.commit()
-        if changed:
+        message = state.CANCELLED_MESSAGE if cancelled else WORKER_LOST_MESSAGE.format(n=attempts)
+        if state.fail_if(job_id, RUNNING, message):  # maintenance drops the preview
             log.warning("job %s lost its worker %d time(s); marked failed", job_id, attempts)
             done["failed"] += 1
 
@@ -246,12 +230,8 @@ class Reaper:
         for row, has_marker in zip(rows, markers, strict=True):
             age = (now - row.created_at).total_seconds()
             if self.queue_timeout and age > self.queue_timeout:
-                changed = db.session.execute(
-                    update(Job).where(Job.id == row.id, Job.status == QUEUED)
-                    .values(status=FAILED, finished_at=utcnow(), error=QUEUE_TIMEOUT_MESSAGE.format(
-                        minutes=self.queue_timeout / 60, service=row.service))).rowcount
-                db.session.commit()
-                done["expired"] += changed
+                message = QUEUE_TIMEOUT_MESSAGE.format(minutes=self.queue_timeout / 60, service=row.service)
+                done["expired"] += state.fail_if(row.id, QUEUED, message)
             elif not has_marker and age > self.marker_grace:
                 job = db.session.get(Job, row.id)
                 if job is not None and job.status == QUEUED:

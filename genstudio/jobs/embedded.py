@@ -15,10 +15,12 @@ import time
 from flask import Flask
 from sqlalchemy import func, select
 
-from ..db import FAILED, QUEUED, RUNNING, Job
+from ..db import QUEUED, RUNNING, Job
+from ..errors import QueueFull
 from ..extensions import db
-from .base import JobRunner, QueueFull
-from .execute import execute_job, finish
+from . import state
+from .base import JobRunner
+from .execute import execute_job
 from .maintenance import housekeeping
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class EmbeddedRunner(JobRunner):
     def _recover(self) -> None:
         """Jobs in the database that no worker holds any more: fail or re-queue them."""
         for job in db.session.scalars(select(Job).where(Job.status == RUNNING)):
-            finish(job, FAILED, INTERRUPTED_MESSAGE.format("running"))
+            state.fail(job, INTERRUPTED_MESSAGE.format("running"))
         queued = list(db.session.scalars(select(Job).where(Job.status == QUEUED).order_by(Job.created_at)))
         for job in queued:
             if self.app.config["JOB_REQUEUE_INTERRUPTED"] and not job.cancel_requested:
@@ -65,7 +67,7 @@ class EmbeddedRunner(JobRunner):
                     continue
                 except queue.Full:
                     pass
-            finish(job, FAILED, INTERRUPTED_MESSAGE.format("queued"))
+            state.fail(job, INTERRUPTED_MESSAGE.format("queued"))
 
     def has_room(self) -> bool:
         queued = db.session.scalar(select(func.count(Job.id)).where(Job.status == QUEUED)) or 0

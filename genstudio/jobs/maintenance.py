@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..db import ACTIVE, DONE, FAILED, Image, Job, LoginSession, utcnow
 from ..extensions import db, studio
-from .execute import forget_inputs
+from .inputs import forget_inputs
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE_SECONDS = 3600  # a file without a job is left alone this long (a job being created writes it first)

@@ -13,16 +13,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..db import ACTIVE, FAILED, QUEUED, Image, Job, new_id, utcnow
+from ..db import ACTIVE, QUEUED, Image, Job, new_id, utcnow
+from ..errors import LimitExceeded, ModelMissing, ParamError, QueueFull, UnknownService, brief
 from ..extensions import db, studio
-from ..services.base import ModelMissing, ParamError, Service, brief
+from ..services.base import Service
 from ..uploads import decode_uploads
-from .base import LimitExceeded, Owner, QueueFull
-from .execute import finish, load_inputs, owner_prefix, store_inputs
-
-
-class UnknownService(LookupError):
-    """No service of that name (HTTP 404)."""
+from . import state
+from .base import Owner
+from .inputs import load_inputs, owner_prefix, store_inputs
 
 
 def get_service(name: Any) -> Service:
@@ -139,7 +137,7 @@ def create_job(
     try:
         st.runner.submit(job.id)
     except QueueFull as exc:
-        finish(job, FAILED, str(exc))  # full, or (distributed runner) the queue server is away; drops the inputs
+        state.fail(job, str(exc))  # full, or (distributed runner) the queue server is away; drops the inputs
         raise
     return job
 

@@ -5,7 +5,7 @@
 
 It consumes only the queues of the services it is given (all configured services by default), so GPU
 machines can take diffusion while CPU machines take the GANs. Jobs run in threads of this one process
-(`--concurrency`), sharing the loaded generators; each generator is still used by one job at a time.
+(`--concurrency`), sharing the loaded pipelines; each pipeline is still used by one job at a time.
 SIGTERM finishes the running jobs first (Celery's warm shutdown); a killed worker's jobs are retried or
 failed by the reaper (see celery_runner).
 """
@@ -56,7 +56,7 @@ def worker_cmd(services: str, concurrency: int | None, name: str | None, logleve
         for service in st.registry:
             for model in service.models():
                 if service.is_installed(model):
-                    service.generator(model)
+                    service.pipeline(model)
                     log.info("loaded %s / %s", service.name, model)
                 elif model == service.default_model:
                     log.warning("%s: weights for %s are missing — %s", service.name, model, service.install_hint)

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from ..imaging import grid, to_pil, uint8_to_tensor
 from .editor import Request, StarGanEditor
 from .networks import HAIR
+from .photo import crop_tensor, edit_face, find_faces
 
 
 def package_photos() -> dict[str, np.ndarray]:
@@ -47,7 +48,6 @@ def _label(im: Image.Image, text: str) -> Image.Image:
 def photo_edit_rows(editor: StarGanEditor, photo: np.ndarray, tile: int = 192) -> list[Image.Image]:
     """Two rows of tiles for one photo: the pasted-back edit around the face, and the raw generator output."""
     from ..faces import align_face
-    from ..services.makeup.pipeline import crop_tensor, edit_face, find_faces
 
     faces = find_faces(photo)
     if not faces:

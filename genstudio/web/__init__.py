@@ -1,4 +1,5 @@
-"""The web layer: blueprints main, auth, gallery, jobs (the pages' own job routes), api and one per service."""
+"""The web layer: blueprints errors (the one error mapping), main, auth, gallery, jobs (the pages' own job routes),
+api, openapi and one per service (its page module's `bp`, or the generic page)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from ..services.base import Registry
 def register_web(app: Flask, registry: Registry) -> None:
     from . import api, auth, errors, gallery, jobs, main, openapi
     from .identity import init_identity
-    from .service_pages import service_blueprint
+    from .service_pages import page_blueprint
 
     init_identity(app)
-    errors.init_errors(app)
-    for module in (main, auth, gallery, jobs, api, openapi):
+    for module in (errors, main, auth, gallery, jobs, api, openapi):
         app.register_blueprint(module.bp)
     for service in registry:
-        blueprint = service.blueprint or service_blueprint(service)
-        app.register_blueprint(blueprint, url_prefix=f"/{service.name}")
+        app.register_blueprint(page_blueprint(service), url_prefix=f"/{service.name}")
     app.after_request(security_headers)
     app.jinja_env.globals["registry"] = registry
     app.context_processor(template_helpers)

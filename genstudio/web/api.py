@@ -5,15 +5,16 @@ Anonymous calls get 401; anonymous visitors use the pages' own routes (see web/j
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, g, jsonify, request, url_for
 from flask_login import current_user
 
 from ..db import Image, Job
-from ..extensions import csrf, db, limiter, studio
+from ..extensions import csrf, db, studio
 from ..jobs import Owner, make_again
-from ..services.base import N_
 from . import jobapi
+from .files import image_response, preview_response
 from .identity import bearer_user, client_key, viewable_image
+from .limits import creates_jobs
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -23,10 +24,10 @@ csrf.exempt(bp)
 def authenticate():
     user = bearer_user(request.headers.get("Authorization"))
     if user is False:
-        return jobapi.error("invalid API token", 401)
+        abort(401, description="invalid API token")
     if user is None:
         if not current_user.is_authenticated:
-            return jobapi.error("authentication required: send Authorization: Bearer <token>", 401)
+            abort(401, description="authentication required: send Authorization: Bearer <token>")
         user = current_user
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()  # a browser session must prove the request came from our pages
@@ -43,17 +44,8 @@ def rate_key_user() -> str:
     return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
 
 
-URLS = {
-    "job": lambda job_id: url_for("api.get_job", job_id=job_id),
-    "preview": lambda job_id, rev: url_for("api.job_preview", job_id=job_id, rev=rev),
-    "image": lambda image_id: url_for("api.get_image", image_id=image_id),
-    "page": lambda image_id: url_for("gallery.image_page", image_id=image_id),
-    "download": lambda image_id: url_for("api.get_image", image_id=image_id, download=1),
-}
-
-
 def as_json(job: Job) -> dict:
-    return jobapi.job_json(job, URLS)
+    return jobapi.job_json(job, jobapi.API_LINKS)
 
 
 @bp.get("/services")
@@ -77,26 +69,8 @@ def services():
     return jsonify({"services": out})
 
 
-def job_user_limit() -> str:
-    return current_app.config["JOB_RATE_LIMIT_USER"]
-
-
-def job_ip_limit() -> str:
-    return current_app.config["JOB_RATE_LIMIT_IP"]
-
-
-# One budget for every route that creates a job (API, pages, "make again"): counted per user and per address
-# across all of them, so that switching routes does not reset a client's count.
-JOBS_SCOPE_USER, JOBS_SCOPE_IP = "jobs-user", "jobs-ip"
-
-
-def ip_rate_limit():
-    return limiter.shared_limit(job_ip_limit, scope=JOBS_SCOPE_IP)
-
-
 @bp.post("/jobs")
-@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key_user)
-@ip_rate_limit()
+@creates_jobs(rate_key_user)
 def create_job():
     return jobapi.submit_from_request(owner(), as_json)
 
@@ -123,30 +97,7 @@ def cancel_job(job_id: str):
 
 @bp.get("/jobs/<job_id>/preview")
 def job_preview(job_id: str):
-    job = jobapi.load_owned_job(job_id, owner())
-    return preview_response(job)
-
-
-def preview_response(job: Job) -> Response:
-    if not job.preview_key:
-        abort(404)
-    try:
-        data = studio().storage.get(job.preview_key)
-    except FileNotFoundError:
-        abort(404)
-    return Response(data, mimetype="image/png", headers={"Cache-Control": "no-store"})
-
-
-def image_response(image: Image, download: bool) -> Response:
-    """The stored PNG (recipe chunks included); a missing file is a 404 with a message."""
-    try:
-        data = studio().storage.get(image.storage_key)
-    except FileNotFoundError:
-        abort(404, description=N_("the image file is missing from storage"))
-    headers = {"Cache-Control": "private, max-age=3600" if not image.public else "public, max-age=3600"}
-    if download:
-        headers["Content-Disposition"] = f'attachment; filename="genstudio-{image.service}-{image.id}.png"'
-    return Response(data, mimetype="image/png", headers=headers)
+    return preview_response(jobapi.load_owned_job(job_id, owner()))
 
 
 @bp.get("/images")
@@ -175,13 +126,9 @@ def get_recipe(image_id: str):
 
 
 @bp.post("/images/<image_id>/again")
-@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key_user)
-@ip_rate_limit()
+@creates_jobs(rate_key_user)
 def again(image_id: str):
     image = viewable_image(image_id, owner())
     wait = jobapi.parse_wait(request.args.get("wait"))
-
-    def run():
-        job = make_again(image, owner())
-        return jobapi.answer_job(job, jobapi.wait_cap(job.service, wait), as_json, created=True)
-    return jobapi.handle_job_errors(run)
+    job = make_again(image, owner())
+    return jobapi.answer_job(job, jobapi.wait_cap(job.service, wait), as_json, created=True)

@@ -194,14 +194,14 @@ def delete_account():
 
 def delete_user(user: User) -> None:
     """Remove the user, their tokens, jobs, images and uploaded inputs (rows and files)."""
-    from ..jobs.execute import delete_inputs
+    from ..jobs.inputs import delete_inputs
+    from ..jobs.state import request_cancel
 
     st = studio()
     user_id = user.id
     jobs = db.session.scalars(select(Job).where(Job.user_id == user_id)).all()
     for job in jobs:
-        if not job.finished:
-            job.cancel_requested = True
+        request_cancel(job)  # a running one stops at its next progress report
     db.session.commit()
     for image in db.session.scalars(select(Image).where(Image.user_id == user_id)).all():
         st.storage.delete(image.storage_key)

@@ -12,8 +12,8 @@ from sqlalchemy import Select, func, select
 from ..db import Image, utcnow
 from ..extensions import db, studio
 from ..jobs.maintenance import drop_unused_job_files
-from .api import image_response
 from .auth import safe_next
+from .files import image_response
 from .forms import ActionForm
 from .identity import owns, viewable_image, web_owner
 from .recipe_view import recipe_rows

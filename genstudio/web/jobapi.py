@@ -1,35 +1,21 @@
 """What the API (`/api/v1/jobs`) and the pages' own job routes (`/jobs/`) share: parsing a job request,
-mapping errors to JSON answers, waiting, and the job's JSON shape. Only the URLs and auth differ."""
+waiting, cancelling and the job's JSON shape. Only the links and auth differ. Errors are raised, and answered
+by the one error mapping (web/errors.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import abort, current_app, jsonify, request, url_for
 
 from ..db import Job
+from ..errors import ParamError
 from ..extensions import db, studio
-from ..jobs import LimitExceeded, Owner, QueueFull, UnknownService, create_job, get_service
-from ..services.base import InputError, ModelMissing, ParamError
-from ..storage import StorageError
+from ..jobs import Owner, cancel, create_job, get_service
 from .identity import owns
-from .strings import localize, param_error
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def error(message: str, status: int, **extra: Any):
-    response = jsonify({"error": message, **extra})
-    response.status_code = status
-    return response
 
 
 def _refuse_constant(name: str) -> Any:
@@ -52,9 +38,9 @@ def parse_job_request() -> tuple[str, Any, dict[str, bytes], str | None, float]:
         try:
             body = strict_json(request.get_data(cache=True))
         except ValueError:
-            raise BadRequest("the body is not valid JSON") from None
+            abort(400, description="the body is not valid JSON")
         if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object")
+            abort(400, description="the body must be a JSON object")
         service, params, model, wait = body.get("service"), body.get("params", {}), body.get("model"), body.get("wait")
     elif request.mimetype == "multipart/form-data":
         form = request.form
@@ -65,7 +51,7 @@ def parse_job_request() -> tuple[str, Any, dict[str, bytes], str | None, float]:
             raise ParamError("params", "must be a JSON object") from None
         files = {name: upload.read() for name, upload in request.files.items()}
     else:
-        raise BadRequest("send the job as application/json or multipart/form-data", 415)
+        abort(415, description="send the job as application/json or multipart/form-data")
     if params is None:
         params = {}
     if not isinstance(params, dict):
@@ -97,43 +83,12 @@ def wait_cap(service_name: str, seconds: float) -> float:
     return seconds
 
 
-def handle_job_errors(fn: Callable[[], Any]):
-    """Run fn and turn job-creation errors into JSON errors with the right status."""
-    try:
-        return fn()
-    except BadRequest as exc:
-        return error(exc.message, exc.status)
-    except UnknownService as exc:
-        return error(str(exc), 404)
-    except ParamError as exc:
-        return error(param_error(exc), 422, field=exc.field)
-    except InputError as exc:
-        response = error(localize(exc), exc.status, field=exc.field)
-        if exc.status == 503:  # the server's pixel budget stayed full
-            response.headers["Retry-After"] = "5"
-        return response
-    except ModelMissing as exc:
-        return error(str(exc), 503, missing=True)
-    except LimitExceeded as exc:
-        return error(localize(exc), 429)
-    except QueueFull as exc:
-        response = error(localize(exc), 503)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    except StorageError as exc:  # e.g. StorageFull: the image storage quota or the disk is full
-        return error(str(exc), 507)
-    except HTTPException:
-        raise
-
-
-def submit_from_request(owner: Owner, job_url: Callable[[Job], dict[str, Any]]):
+def submit_from_request(owner: Owner, job_json: Callable[[Job], dict[str, Any]]):
     """POST handler body: create the job, optionally wait a little, answer 202 (or 200 when finished)."""
-    def run():
-        service_name, params, files, model, wait = parse_job_request()
-        service = get_service(service_name)
-        job = create_job(service, params, files, owner, model=model)
-        return answer_job(job, wait_cap(service.name, wait), job_url, created=True)
-    return handle_job_errors(run)
+    service_name, params, files, model, wait = parse_job_request()
+    service = get_service(service_name)
+    job = create_job(service, params, files, owner, model=model)
+    return answer_job(job, wait_cap(service.name, wait), job_json, created=True)
 
 
 def answer_job(job: Job, wait: float, job_json: Callable[[Job], dict[str, Any]], created: bool = False):
@@ -150,8 +105,7 @@ def answer_job(job: Job, wait: float, job_json: Callable[[Job], dict[str, Any]],
 def job_state_response(job_id: str, owner: Owner, job_json: Callable[[Job], dict[str, Any]]):
     """GET a job for the API and the pages alike: 404 unless owned, optional ?wait=seconds for fast services."""
     job = load_owned_job(job_id, owner)
-    return handle_job_errors(  # a bad ?wait= is a 422 like any other parameter
-        lambda: answer_job(job, wait_cap(job.service, parse_wait(request.args.get("wait"))), job_json))
+    return answer_job(job, wait_cap(job.service, parse_wait(request.args.get("wait"))), job_json)
 
 
 def cancel_response(job_id: str, owner: Owner, job_json: Callable[[Job], dict[str, Any]]):
@@ -168,31 +122,22 @@ def load_owned_job(job_id: str, owner: Owner) -> Job:
     return job
 
 
-def cancel(job: Job) -> None:
-    """Cancel a job: a queued one fails at once, a running one at its next progress report."""
-    from sqlalchemy import update
+@dataclass(frozen=True)
+class Links:
+    """The endpoints a job's JSON links to: the job, its preview and its images' files (an image's page is the
+    gallery's for everyone)."""
 
-    from ..db import FAILED, QUEUED, utcnow
-    from ..jobs.execute import CANCELLED_MESSAGE, forget_inputs
-
-    if job.finished:
-        return
-    job.cancel_requested = True
-    db.session.commit()
-    if job.status == QUEUED:
-        # only if still queued: a worker may have just claimed it (then it stops at the next progress call)
-        changed = db.session.execute(
-            update(Job).where(Job.id == job.id, Job.status == QUEUED)
-            .values(status=FAILED, error=CANCELLED_MESSAGE, finished_at=utcnow())).rowcount
-        db.session.commit()
-        db.session.refresh(job)
-        if changed:
-            forget_inputs(job)
-            db.session.commit()
+    job: str  # takes job_id
+    preview: str  # takes job_id and rev
+    image: str  # takes image_id (and download=1 for the attachment)
 
 
-def job_json(job: Job, urls: dict[str, Callable[..., str]]) -> dict[str, Any]:
-    """The job shape documented in the README; `urls` builds the links for API or page routes."""
+API_LINKS = Links(job="api.get_job", preview="api.job_preview", image="api.get_image")
+PAGE_LINKS = Links(job="jobs.get_job", preview="jobs.preview", image="gallery.image_file")
+
+
+def job_json(job: Job, links: Links) -> dict[str, Any]:
+    """The job shape documented in the README, linking to the API's or the pages' routes."""
     running = job.status == "running"
     return {
         "id": job.id,
@@ -204,11 +149,14 @@ def job_json(job: Job, urls: dict[str, Callable[..., str]]) -> dict[str, Any]:
         "params": job.params,
         "error": job.error,
         "cancelled": bool(job.cancelled),
-        "url": urls["job"](job.id),
-        "preview_url": urls["preview"](job.id, job.preview_rev) if running and job.preview_key else None,
+        "url": url_for(links.job, job_id=job.id),
+        "preview_url": url_for(links.preview, job_id=job.id, rev=job.preview_rev)
+        if running and job.preview_key else None,
         "images": [
-            {"id": im.id, "index": im.index, "url": urls["image"](im.id), "page": urls["page"](im.id),
-             "download": urls["download"](im.id), "width": im.width, "height": im.height, "sha256": im.sha256}
+            {"id": im.id, "index": im.index, "url": url_for(links.image, image_id=im.id),
+             "page": url_for("gallery.image_page", image_id=im.id),
+             "download": url_for(links.image, image_id=im.id, download=1), "width": im.width, "height": im.height,
+             "sha256": im.sha256}
             for im in job.images
         ],
         "created_at": job.created_at.isoformat() + "Z",

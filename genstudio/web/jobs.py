@@ -3,15 +3,16 @@ visitors use. Same shapes as /api/v1/jobs; anonymous jobs belong to the browser 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request
 from flask_babel import gettext
 
 from ..db import Image, Job
-from ..extensions import db, limiter
+from ..extensions import db
 from ..jobs import make_again
 from . import jobapi
-from .api import JOBS_SCOPE_USER, ip_rate_limit, job_user_limit, preview_response
+from .files import preview_response
 from .identity import can_view, web_owner
+from .limits import creates_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -23,26 +24,16 @@ def rate_key() -> str:
     return f"anon:{owner.session_key or request.remote_addr}"
 
 
-URLS = {
-    "job": lambda job_id: url_for("jobs.get_job", job_id=job_id),
-    "preview": lambda job_id, rev: url_for("jobs.preview", job_id=job_id, rev=rev),
-    "image": lambda image_id: url_for("gallery.image_file", image_id=image_id),
-    "page": lambda image_id: url_for("gallery.image_page", image_id=image_id),
-    "download": lambda image_id: url_for("gallery.image_file", image_id=image_id, download=1),
-}
-
-
 def as_json(job: Job) -> dict:
     """The job for the pages: its error in the visitor's language where the catalogue has it."""
-    body = jobapi.job_json(job, URLS)
+    body = jobapi.job_json(job, jobapi.PAGE_LINKS)
     if body["error"]:
         body["error"] = gettext(body["error"])
     return body
 
 
 @bp.post("/")
-@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key)
-@ip_rate_limit()
+@creates_jobs(rate_key)
 def create():
     return jobapi.submit_from_request(web_owner(create=True), as_json)
 
@@ -63,15 +54,10 @@ def preview(job_id: str):
 
 
 @bp.post("/again/<image_id>")
-@limiter.shared_limit(job_user_limit, scope=JOBS_SCOPE_USER, key_func=rate_key)
-@ip_rate_limit()
+@creates_jobs(rate_key)
 def again(image_id: str):
     owner = web_owner(create=True)
     image = db.session.get(Image, image_id)
     if image is None or not can_view(image, owner):
         abort(404)
-
-    def run():
-        job = make_again(image, owner)
-        return jobapi.answer_job(job, 0, as_json, created=True)
-    return jobapi.handle_job_errors(run)
+    return jobapi.answer_job(make_again(image, owner), 0, as_json, created=True)

@@ -91,14 +91,12 @@ _drawing = threading.Lock()
 def drawn_example(service: Service) -> Path | None:
     """Service.example() as a PNG in the instance folder, drawn once per model checkpoint (the first landing
     visit after a retraining waits for it); None if the service could not draw it."""
-    from ..jobs.execute import generator_lock
-
     with _drawing:
-        generator = service.generator()
-        path = Path(current_app.instance_path) / "examples" / f"{service.name}-{generator.checkpoint}.png"
+        pipeline = service.pipeline()
+        path = Path(current_app.instance_path) / "examples" / f"{service.name}-{pipeline.checkpoint}.png"
         if not path.is_file():
             try:
-                with generator_lock(service.name, service.default_model):
+                with service.pipeline_in_use():  # not while a job uses it
                     picture = service.example()
             except Exception:  # a broken example must not break the landing page
                 log.exception("the %s example could not be drawn", service.name)

@@ -11,7 +11,9 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template
 
-from ..services.base import N_, SEED_MAX, Param, Service
+from ..errors import N_
+from ..services.base import Service
+from ..services.params import Param
 
 bp = Blueprint("openapi", __name__)
 
@@ -29,32 +31,7 @@ ERRORS = {
 
 
 def param_schema(p: Param) -> dict[str, Any]:
-    out: dict[str, Any]
-    if p.kind == "seed":
-        out = {"type": ["integer", "null"], "minimum": 0, "maximum": SEED_MAX}
-    elif p.kind in ("int", "float"):
-        out = {"type": "integer" if p.kind == "int" else "number"}
-        if p.min is not None:
-            out["minimum"] = p.min
-        if p.max is not None:
-            out["maximum"] = p.max
-    elif p.kind == "choice":
-        out = {"type": "string", "enum": list(p.choices)}
-    elif p.kind == "bool":
-        out = {"type": "boolean"}
-    elif p.kind == "int_list":
-        item: dict[str, Any] = {"type": "integer", "minimum": 0 if p.min is None else p.min,
-                                "maximum": SEED_MAX if p.max is None else p.max}
-        out = {"type": "array", "items": item, "maxItems": p.max_items}
-    elif p.kind == "dict":
-        number: dict[str, Any] = {"type": "number"}
-        if p.min is not None:
-            number["minimum"] = p.min
-        if p.max is not None:
-            number["maximum"] = p.max
-        out = {"type": "object", "properties": {c: dict(number) for c in p.choices}, "additionalProperties": False}
-    else:
-        out = {}
+    out = p.type.json_schema(p)
     if p.default is not None:
         out["default"] = p.default
     if p.help:

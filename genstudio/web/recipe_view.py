@@ -13,7 +13,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..services.base import Param, Service
+from ..services.base import Service
+from ..services.params import Param
 from .strings import label
 
 OWN_SEED_KEYS = ("seed", "face_seed")  # Output.extra entries that hold the image's own seed

@@ -1,11 +1,14 @@
-"""Service pages: the generic page rendered from a service's schema, and the helpers a custom page uses.
+"""Service pages: the generic page rendered from a service's schema, and the helpers a service's own page uses.
 
-In a service package::
+A service with its own page names its module in `Service.page`; the module holds a module-level blueprint `bp`
+named after the service, with top-level views (services/pokemon/web.py is the smallest)::
 
-    from genstudio.web.service_pages import service_blueprint
-    SERVICE.blueprint = service_blueprint(SERVICE)                       # generic page
-    SERVICE.blueprint = service_blueprint(SERVICE, template="pokemon/page.html",
-                                          import_name=__name__, template_folder="templates")  # custom page
+    bp = Blueprint(SERVICE.name, __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/static")
+
+    @bp.get("/")
+    def page():
+        return render_service_page(SERVICE, "pokemon/page.html")
 
 A custom template `{% extends "service_page.html" %}` and overrides blocks: `intro` (text above the form),
 `controls` (the form), `results` (the result area), `scripts` (extra <script src> tags; keep JS in static
@@ -15,7 +18,7 @@ submitJob(service, params, file) -> Promise<job>, watchJob(id, callbacks), cance
 
 from __future__ import annotations
 
-import math
+import importlib
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -25,31 +28,7 @@ from ..services.base import Service
 
 def form_fields(service: Service) -> list[dict[str, Any]]:
     """schema.describe() plus what the template needs: the input widget and a step for number ranges."""
-    fields = []
-    for desc in service.schema.describe():
-        field = dict(desc)
-        kind = desc["type"]
-        if kind in ("int", "float") and desc.get("range") and None not in desc["range"]:
-            field["widget"] = "range"
-        elif kind in ("int", "float", "seed"):
-            field["widget"] = "number"
-        elif kind == "choice":
-            field["widget"] = "select"
-        elif kind == "bool":
-            field["widget"] = "checkbox"
-        elif kind == "dict":
-            field["widget"] = "sliders"
-        else:
-            field["widget"] = "text"
-        if kind == "float":
-            lo, hi = (desc.get("range") or [None, None])
-            # a round step giving at least ~100 positions on the slider: 0.01 for [0, 1] or [1, 10], 0.1 for [0, 20]
-            field["step"] = 10 ** math.floor(math.log10((hi - lo) / 100)) if lo is not None and hi is not None \
-                and hi > lo else "any"
-        else:
-            field["step"] = 1
-        fields.append(field)
-    return fields
+    return [{**p.describe(), "widget": p.type.widget(p), "step": p.type.step(p)} for p in service.schema.params]
 
 
 def history(service: Service, limit: int = 8) -> tuple[list, Any]:
@@ -102,13 +81,14 @@ def render_service_page(service: Service, template: str = "service_page.html", *
     return render_template(template, service=service, fields=form_fields(service), **context)
 
 
-def service_blueprint(service: Service, template: str = "service_page.html", import_name: str | None = None,
-                      **blueprint_kwargs: Any) -> Blueprint:
-    """A blueprint named after the service with its page at `/` (registered at `/<service.name>`)."""
-    bp = Blueprint(service.name, import_name or __name__, **blueprint_kwargs)
+def page_blueprint(service: Service) -> Blueprint:
+    """The service's page (registered at `/<service.name>`): the `bp` of its page module, or the generic page."""
+    if service.page:
+        return importlib.import_module(service.page).bp
+    bp = Blueprint(service.name, __name__)
 
     @bp.get("/")
     def page():
-        return render_service_page(service, template)
+        return render_service_page(service)
 
     return bp

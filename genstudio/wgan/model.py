@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from safetensors import safe_open
 
-from ..weights import is_installed
+from ..weights import is_installed, model_dir
 from ..weights import load as load_weights
 from .networks import Generator, GrownGenerator
 
@@ -48,11 +51,28 @@ class Directions:
         return dict((self.config.get("demos") or {}).get(key) or {})
 
 
+def _attribute_order(config: dict[str, Any], keys: Iterable[str]) -> list[str]:
+    """The attributes of a directions file: the config's order, of those that have a tensor."""
+    keys = set(keys)
+    order = config.get("attributes") or sorted(k.split(".", 1)[1] for k in keys)
+    return [a for a in order if f"direction.{a}" in keys]
+
+
 def load_directions(name: str) -> Directions | None:
     """The directions saved under weights/<name>/ (tensors `direction.<attribute>`), None when absent."""
     if not is_installed(name):
         return None
     loaded = load_weights(name, hint=DIRECTIONS_HINT)
-    order = loaded.config.get("attributes") or sorted(k.split(".", 1)[1] for k in loaded.tensors)
-    vectors = {a: loaded.tensors[f"direction.{a}"].float() for a in order if f"direction.{a}" in loaded.tensors}
-    return Directions(vectors, loaded.config, loaded.checkpoint)
+    order = _attribute_order(loaded.config, loaded.tensors)
+    return Directions({a: loaded.tensors[f"direction.{a}"].float() for a in order}, loaded.config, loaded.checkpoint)
+
+
+def direction_names(name: str) -> list[str] | None:
+    """The attributes load_directions would give, read from config.json and the file's header alone (no tensor is
+    loaded): what a request may ask for is checked without loading any model. None when absent."""
+    if not is_installed(name):
+        return None
+    folder = model_dir(name)
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as fh:
+        keys = list(fh.keys())
+    return _attribute_order(json.loads((folder / "config.json").read_text()), keys)

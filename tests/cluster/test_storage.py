@@ -13,9 +13,10 @@ from PIL import Image
 
 from genstudio.db import FAILED, Job
 from genstudio.db import Image as ImageRow
+from genstudio.errors import StorageError, StorageFull
 from genstudio.extensions import db, studio
-from genstudio.storage import LocalStorage, StorageError
-from genstudio.storage_backends import DatabaseStorage, QuotaLocalStorage, StorageFull, local_files, make_backend
+from genstudio.storage import LocalStorage
+from genstudio.storage_backends import DatabaseStorage, QuotaLocalStorage, local_files, make_backend
 
 from ..conftest import create_user, token_for
 from .conftest import Cluster, admin_pg_url, create_database, drop_database, wait_until

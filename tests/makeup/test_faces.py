@@ -14,7 +14,7 @@ from PIL import Image
 from genstudio.faces import align_face, detect_faces, load_photo
 from genstudio.faces.align import EYE_LEFT, EYE_RIGHT
 from genstudio.faces.quality import face_warnings
-from genstudio.services.makeup.pipeline import find_faces
+from genstudio.stargan.photo import find_faces
 
 from .conftest import encode
 

@@ -39,8 +39,8 @@ def test_hair_routes_keep_the_face_out_of_a_hair_edit(astronaut, tiny_weights, m
     import torch
 
     from genstudio.imaging import uint8_to_tensor
-    from genstudio.services.makeup.pipeline import crop_change, hair_method_for
     from genstudio.stargan.editor import Request, StarGanEditor
+    from genstudio.stargan.photo import crop_change, hair_method_for
 
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
     editor = StarGanEditor.from_weights("makeup-stargan48")

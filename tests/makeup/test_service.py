@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genstudio.services.base import InputError, ParamError
+from genstudio.errors import InputError, ParamError
 from genstudio.services.makeup import SERVICE
 
 from ..conftest import create_user, login, token_for, wait_job

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from genstudio.data.celeba import ATTRIBUTES
-from genstudio.services.base import ParamError
-from genstudio.services.person.generator import PersonGenerator
+from genstudio.errors import ParamError
+from genstudio.services.person.pipeline import PersonPipeline
 from genstudio.wgan.directions import find_glasses_demo, fit_boundary, fit_directions, label_samples
 from genstudio.wgan.latent import z_for_seeds
 
@@ -83,7 +83,7 @@ def test_glasses_demo_picks_the_right_groups():
 
 
 def test_arithmetic_is_the_affine_combination_rescaled():
-    gen = PersonGenerator("tiny", tiny_generator(), "x", None)
+    gen = PersonPipeline("tiny", tiny_generator(), "x", None)
     z = gen.arithmetic_z([1, 2], [3], 1.0)[0]
     a, b, c = z_for_seeds([1, 2, 3], gen.z_dim)
     expected = a + b - c

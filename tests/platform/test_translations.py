@@ -58,3 +58,15 @@ def test_a_new_untranslated_string_is_caught(template):
         assert translations.problems(template) == ["untranslated: 'A brand-new button nobody translated'"]
     finally:
         template.delete("A brand-new button nobody translated")
+
+
+def test_error_templates_are_extracted_wherever_they_are_raised(template):
+    """The keywords (scripts/translations.py) and babel.cfg reach every error class and the modules raising them."""
+    for message, where in [
+        ("must be true or false", "ParamError in services/params.py"),
+        ("the uploaded file is empty", "InputError in uploads.py"),
+        ("daily image limit reached (%(limit)s images per 24 hours)", "LimitExceeded in jobs/submit.py"),
+        ("The face is blurry or very low-contrast; the edit may smear details.", "FaceWarning in faces/quality.py"),
+        ("the job queue is full; try again shortly", "QueueFull's N_ in errors.py"),
+    ]:
+        assert message in template, where

@@ -342,7 +342,7 @@ def test_recipe_table_names_each_fact_once_in_plain_words(app, client, user):
 
 
 def test_recipe_rows_show_the_images_own_seed_and_the_jobs_first_one():
-    from genstudio.services.base import Param, Schema
+    from genstudio.services.params import Param, Schema
     from genstudio.web.recipe_view import image_seed
 
     class Fake:  # the attributes recipe_rows reads from a service

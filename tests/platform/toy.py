@@ -13,7 +13,8 @@ from torch import nn
 
 from genstudio import weights
 from genstudio.imaging import to_pil
-from genstudio.services.base import Generator, Output, Param, Schema, Service
+from genstudio.services.base import Output, Pipeline, Service
+from genstudio.services.params import Param, Schema
 
 MODEL = "toy-tiny"
 
@@ -41,7 +42,7 @@ def install_weights(root: Path, name: str = MODEL) -> Path:
     return weights.save(root / name, net.state_dict(), {"family": "toy", "latent": 8}, half=False)
 
 
-class ToyGenerator(Generator):
+class ToyPipeline(Pipeline):
     def __init__(self, loaded: weights.LoadedWeights) -> None:
         self.model_name = loaded.name
         self.checkpoint = loaded.checkpoint
@@ -99,8 +100,8 @@ class ToyService(Service):
     def is_installed(self, model_name: str | None = None) -> bool:
         return weights.is_installed(model_name or self.default_model)
 
-    def load(self, model_name: str) -> Generator:
-        return ToyGenerator(weights.load(model_name, hint=self.install_hint))
+    def load(self, model_name: str) -> Pipeline:
+        return ToyPipeline(weights.load(model_name, hint=self.install_hint))
 
 
 class ToyEditService(ToyService):
@@ -115,5 +116,5 @@ class ToyEditService(ToyService):
 
 
 def make_services() -> tuple[Service, Service]:
-    """Fresh instances per app, so that cached generators never leak between tests."""
+    """Fresh instances per app, so that cached pipelines never leak between tests."""
     return ToyService(), ToyEditService()

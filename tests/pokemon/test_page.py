@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from genstudio.services.pokemon import TYPE_COLOURS, chip_ink, contrast
+from genstudio.services.pokemon.web import TYPE_COLOURS, chip_ink, contrast
 
 
 def test_sampler_names_are_spelled_as_their_papers_do(client):

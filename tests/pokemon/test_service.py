@@ -133,7 +133,7 @@ def test_missing_weights_say_how_to_train(make_app, tmp_path, monkeypatch):
 
     service = PokemonService()
     assert service.status() == "missing"
-    from genstudio.services.base import ModelMissing
+    from genstudio.errors import ModelMissing
 
     with pytest.raises(ModelMissing, match="genstudio train pokemon"):
         service.load("pokemon")

@@ -85,7 +85,7 @@ def test_checkpoint_round_trip(trained, monkeypatch):
 def test_init_from_shipped_weights(trained, monkeypatch):
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
     from genstudio import weights
-    from genstudio.diffusion.train import unet_state
+    from genstudio.diffusion.unet import unet_state
 
     cfg = config("pokemon-tiny.yaml", trained, run_dir=str(trained / "runs" / "continued"),
                  extra={"init_from": "pokemon-tiny"})

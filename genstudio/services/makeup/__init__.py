@@ -11,15 +11,17 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
+from ...errors import N_, InputError, ParamError
 from ...faces import MIN_FACE_PX, Face, load_photo
 from ...stargan.editor import INSTALL_HINT, StarGanEditor
+from ...stargan.photo import find_faces
 from ...uploads import Upload
 from ...weights import is_installed
-from ..base import N_, Generator, InputError, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
-from .pipeline import edit_face, find_faces, hair_method_for, request_from_params
+from ..base import Service
+from ..params import Param, Schema
+from .pipeline import MakeupPipeline, request_from_params
 
 DEFAULT_MODEL = "makeup-stargan48"
 CLASSIFIER_MODEL = "face-attributes"
@@ -36,31 +38,6 @@ SCHEMA = Schema((
 
 NO_FACE = N_("No face was found in this photo. Use a photo where the face looks at the camera, is well lit and "
              "fills a good part of the picture.")
-
-
-class MakeupGenerator(Generator):
-    def __init__(self, editor: StarGanEditor):
-        self.editor = editor
-        self.model_name = editor.name
-        self.checkpoint = editor.checkpoint
-
-    def generate(
-        self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
-    ) -> list[Output]:
-        photo = np.asarray(inputs["photo"].convert("RGB"))
-        faces = [Face.from_dict(d) for d in inputs["faces"]]
-        index = int(inputs.get("face", 0))
-        progress(0.2, None)
-        request = request_from_params(params)
-        edit = edit_face(self.editor, photo, faces[index], request, params["strength"])
-        progress(0.9, None)
-        extra = {
-            "face": index, "faces": len(faces), "face_box": list(faces[index].box),
-            "warnings": [w.code for w in edit.warnings] + list(inputs.get("notes", [])),
-            "source_attributes": edit.source, "target": edit.target,
-            "hair_method": hair_method_for(request),
-        }
-        return [Output(Image.fromarray(edit.image), extra)]
 
 
 def analyse_upload(upload: Upload | bytes) -> tuple[Any, list[Face], list[str]]:
@@ -94,6 +71,7 @@ class MakeupService(Service):
                    "photo back edited at its own resolution — only the face and hair change.")
     schema = SCHEMA
     default_model = DEFAULT_MODEL
+    page = "genstudio.services.makeup.web"
     accepts_upload = True
     upload_min_side = MIN_FACE_PX  # a photo narrower than the smallest editable face is refused undecoded
     install_hint = INSTALL_HINT
@@ -115,13 +93,13 @@ class MakeupService(Service):
     def is_installed(self, model_name: str | None = None) -> bool:
         return is_installed(model_name or self.default_model)
 
-    def load(self, model_name: str) -> MakeupGenerator:
+    def load(self, model_name: str) -> MakeupPipeline:
         editor = StarGanEditor.from_weights(model_name)
         if is_installed(CLASSIFIER_MODEL):  # better source attributes than the critic's head; optional
             from ...classifier import load_classifier
 
             editor.use_reader(load_classifier(CLASSIFIER_MODEL))
-        return MakeupGenerator(editor)
+        return MakeupPipeline(editor)
 
     def example(self) -> Image.Image:
         """The landing card: scikit-image's astronaut photo (public domain, shipped with scikit-image) before and
@@ -132,7 +110,7 @@ class MakeupService(Service):
         Image.fromarray(data.astronaut()).save(buf, format="PNG")
         params = self.schema.resolve({"hair": "blond"})
         inputs = self.prepare(params, {"image": buf.getvalue()})
-        after = self.generator().generate(params, inputs)[0].image
+        after = self.pipeline().generate(params, inputs)[0].image
         return before_after(inputs["photo"], after, Face.from_dict(inputs["faces"][inputs["face"]]).box)
 
     def prepare(self, params: dict[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +139,3 @@ def before_after(before: Image.Image, after: Image.Image, box: tuple[int, int, i
 
 
 SERVICE = MakeupService()
-
-from .web import make_blueprint  # noqa: E402  (the blueprint needs SERVICE's helpers above)
-
-SERVICE.blueprint = make_blueprint(SERVICE)

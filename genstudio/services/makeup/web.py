@@ -11,37 +11,40 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
+from ...errors import ModelMissing, ParamError
 from ...extensions import limiter
 from ...faces import MAX_WORK_SIDE, MIN_FACE_PX, align_face, face_warnings
-from ...faces.quality import Warning_, confidence_warnings
+from ...faces.quality import FaceWarning, confidence_warnings
 from ...imaging import uint8_to_tensor
 from ...uploads import decode_uploads
 from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import localize
-from ..base import InputError, ModelMissing, Service
+from . import SERVICE, analyse_upload
+
+bp = Blueprint(SERVICE.name, __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 
-def face_report(service: Service, photo: np.ndarray, faces) -> list[dict]:
+def face_report(photo: np.ndarray, faces) -> list[dict]:
     """JSON-able faces with their boxes (fractions of the photo) and warnings (model ones when installed)."""
     h, w = photo.shape[:2]
     editor = None
-    if service.is_installed():
+    if SERVICE.is_installed():
         try:
-            editor = service.generator().editor
+            editor = SERVICE.pipeline().editor
         except ModelMissing:
             editor = None
     out = []
     for i, face in enumerate(faces):
         crop128 = align_face(face, 128).crop(photo)
-        warnings: list[Warning_] = face_warnings(face, align_face(face, 128), crop128)
+        warnings: list[FaceWarning] = face_warnings(face, align_face(face, 128), crop128)
         if editor is not None:
             x = uint8_to_tensor(align_face(face, editor.size).crop(photo)[None])
             probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))[0].tolist()
             warnings += confidence_warnings(dict(zip(editor.attributes, probs, strict=True)))
         if face.size < MIN_FACE_PX:
-            warnings.insert(0, Warning_("tiny_face", "This face is too small to edit (%(size)s px).",
-                                        {"size": round(face.size)}))
+            warnings.insert(0, FaceWarning("tiny_face", "This face is too small to edit (%(size)s px).",
+                                           {"size": round(face.size)}))
         x0, y0, bw, bh = face.box
         out.append({"index": i, "box": [x0 / w, y0 / h, bw / w, bh / h], "size": round(face.size),
                     "eyes": face.eyes is not None, "profile": face.profile,
@@ -61,34 +64,21 @@ def page_strings() -> dict[str, str]:
     }
 
 
-def make_blueprint(service: Service) -> Blueprint:
-    from . import analyse_upload
+@bp.get("/")
+def page():
+    return render_service_page(SERVICE, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings())
 
-    bp = Blueprint(service.name, __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/static")
 
-    @bp.get("/")
-    def page():
-        return render_service_page(service, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings())
-
-    @bp.post("/faces")
-    @json_errors
-    @limiter.limit("60 per minute")
-    def faces():
-        upload = request.files.get("image")
-        if upload is None:
-            return jsonify({"error": "image: an image file is required", "field": "image"}), 422
-        try:
-            with decode_uploads({"image": upload.read()}, current_app.config["MAX_UPLOAD_PIXELS"],
-                                service.upload_min_side) as uploads:
-                photo, found, notes = analyse_upload(uploads["image"])
-        except InputError as exc:
-            response = jsonify({"error": localize(exc), "field": exc.field})
-            if exc.status == 503:
-                response.headers["Retry-After"] = "5"
-            return response, exc.status
-        arr = photo.array
-        return jsonify({"width": arr.shape[1], "height": arr.shape[0], "notes": notes,
-                        "faces": face_report(service, arr, found)})
-
-    return bp
+@bp.post("/faces")
+@json_errors
+@limiter.limit("60 per minute")
+def faces():
+    upload = request.files.get("image")
+    if upload is None:
+        raise ParamError("image", "an image file is required")
+    with decode_uploads({"image": upload.read()}, current_app.config["MAX_UPLOAD_PIXELS"],
+                        SERVICE.upload_min_side) as uploads:
+        photo, found, notes = analyse_upload(uploads["image"])
+    arr = photo.array
+    return jsonify({"width": arr.shape[1], "height": arr.shape[0], "notes": notes,
+                    "faces": face_report(arr, found)})

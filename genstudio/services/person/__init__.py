@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...weights import is_installed, weights_root
+from ...errors import ParamError
+from ...weights import is_installed
 from ...wgan.directions import DIRECTION_ATTRIBUTES
-from ...wgan.model import INSTALL_HINT, load_directions, load_generator
-from ..base import Param, ParamError, Schema, Service, brief
-from .generator import PersonGenerator, check_arithmetic
-from .web import make_blueprint
+from ...wgan.model import INSTALL_HINT, direction_names, load_directions, load_generator
+from ..base import Service
+from ..params import Param, Schema
+from .pipeline import PersonPipeline, check_arithmetic
 
 DEFAULT_MODEL = "person-wgan"
 DIRECTIONS_MODEL = "person-directions"
@@ -40,6 +41,7 @@ SCHEMA = Schema((
           when=("mode", (ARITHMETIC,))),
 ))
 
+
 class PersonService(Service):
     name = "person"
     title = "Virtual person"
@@ -47,6 +49,7 @@ class PersonService(Service):
                    "space: interpolate, slide attributes, do face arithmetic, explore a 2-D map.")
     schema = SCHEMA
     default_model = DEFAULT_MODEL
+    page = "genstudio.services.person.web"
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
     image_template = "person/image_panel.html"
@@ -54,31 +57,21 @@ class PersonService(Service):
     def is_installed(self, model_name: str | None = None) -> bool:
         return is_installed(model_name or self.default_model)
 
-    def generator(self, model_name: str | None = None) -> PersonGenerator:
-        """Cached per weights folder too, so pointing GENSTUDIO_WEIGHTS elsewhere never serves stale models."""
-        model_name = model_name or self.default_model
-        key = f"{weights_root()}::{model_name}"
-        with self._lock:
-            if key not in self._generators:
-                if model_name not in self.models():
-                    raise ParamError("model", "unknown model %(model)s", model=brief(model_name))
-                self._generators[key] = self.load(model_name)
-            return self._generators[key]
-
-    def load(self, model_name: str) -> PersonGenerator:
+    def load(self, model_name: str) -> PersonPipeline:
         network, checkpoint, _config = load_generator(model_name)
-        return PersonGenerator(model_name, network, checkpoint, load_directions(DIRECTIONS_MODEL))
+        return PersonPipeline(model_name, network, checkpoint, load_directions(DIRECTIONS_MODEL))
 
     def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        """Mode-specific checks before a job exists, so a bad request never becomes a failed job."""
+        """Mode-specific checks before a job exists, so a bad request never becomes a failed job (the names of
+        the directions come from their files' header: no model is loaded in the web request)."""
         mode = params["mode"]
         if mode == ARITHMETIC:
             check_arithmetic(params.get("plus") or [], params.get("minus") or [])
         if mode == EDIT and params.get("directions"):
-            directions = self.generator(params.get("model")).directions
-            if directions is None:
+            names = direction_names(DIRECTIONS_MODEL)
+            if names is None:
                 raise ParamError("directions", "attribute directions are not installed on this server")
-            missing = [a for a in params["directions"] if a not in directions.vectors]
+            missing = [a for a in params["directions"] if a not in names]
             if missing:
                 raise ParamError("directions", "no direction learned for %(names)s", names=", ".join(missing))
         return super().prepare(params, files)
@@ -91,4 +84,3 @@ class PersonService(Service):
 
 
 SERVICE = PersonService()
-SERVICE.blueprint = make_blueprint(SERVICE)

@@ -2,30 +2,36 @@
 
 Saved results go through jobs (the page posts with a short `wait`, so small requests answer at once);
 the JSON/PNG endpoints below only serve the interactive previews (slider drags, map clicks, the animated
-interpolation) and are deterministic functions of their query string.
+interpolation) and are deterministic functions of their query string. Their errors are JSON (json_errors).
 """
 
 from __future__ import annotations
 
 import io
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from ...classifier import load_classifier
+from ...errors import ModelMissing, ParamError
 from ...extensions import limiter
 from ...imaging import grid, to_pil
+from ...latentmap import LatentMap, load_latentmap
+from ...model_cache import MODELS
+from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
-from ...web.strings import label, param_error
-from ...weights import is_installed, weights_root
-from ..base import ModelMissing, ParamError, Service
+from ...web.strings import label
+from ...weights import is_installed
+from ...wgan.directions import DIRECTION_ATTRIBUTES
+from . import CLASSIFIER_MODEL, MAP_MODEL, SERVICE
+from .pipeline import PersonPipeline, animation
 
 PREVIEW_LIMIT = "600 per minute"  # slider drags send a few requests per second; a script sending more is refused
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, str, str], Any] = {}
+SCHEMA = SERVICE.schema
+
+bp = Blueprint(SERVICE.name, __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 
 def _png(image) -> Response:
@@ -36,170 +42,161 @@ def _png(image) -> Response:
     return response
 
 
-def _loaded(kind: str, name: str, loader: Callable[[str], Any]) -> Any:
-    """A model the explorer's JSON endpoints use, loaded once per weights folder (tests switch folders)."""
-    key = (kind, str(weights_root()), name)
-    with _cache_lock:
-        if key not in _cache:
-            _cache[key] = loader(name)
-        return _cache[key]
+def _latent_map() -> LatentMap:
+    return MODELS.get(MAP_MODEL, load_latentmap)
 
 
-def _latent_map(name: str):
-    from ...latentmap import load_latentmap
+def _classifier():
+    if not is_installed(CLASSIFIER_MODEL):
+        raise ModelMissing("the face-attributes classifier is not installed")
+    return MODELS.get(CLASSIFIER_MODEL, load_classifier)
 
-    return _loaded("latentmap", name, load_latentmap)
+
+def coerce(name: str, raw: Any, default: Any = None) -> Any:
+    value = SCHEMA.get(name).coerce(raw if raw not in (None, "") else default)
+    return default if value is None else value
 
 
-def make_blueprint(service: Service) -> Blueprint:
-    from . import CLASSIFIER_MODEL, MAP_MODEL
+def args_params() -> dict[str, Any]:
+    a = request.args
+    return {
+        "seed": coerce("seed", a.get("seed"), 0),
+        "truncation": coerce("truncation", a.get("truncation"), SCHEMA.get("truncation").default),
+    }
 
-    bp = Blueprint(service.name, __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/static")
-    schema = service.schema
 
-    def coerce(name: str, raw: Any, default: Any = None) -> Any:
-        value = schema.get(name).coerce(raw if raw not in (None, "") else default)
-        return default if value is None else value
+def preview_z() -> tuple[PersonPipeline, torch.Tensor]:
+    """The slider face's z from the query: seed, truncation, d.<Attribute>=amount, keep=1."""
+    p = args_params()
+    amounts = {}
+    for key, raw in request.args.items():
+        if key.startswith("d."):
+            amounts.update(SCHEMA.get("directions").coerce({key[2:]: raw}))
+    keep = SCHEMA.get("keep_others").coerce(request.args.get("keep", "0"))
+    pipeline = SERVICE.pipeline()
+    return pipeline, pipeline.edited_z(pipeline.z([p["seed"]], p["truncation"]), amounts, keep)
 
-    def args_params() -> dict[str, Any]:
-        a = request.args
-        return {
-            "seed": coerce("seed", a.get("seed"), 0),
-            "truncation": coerce("truncation", a.get("truncation"), schema.get("truncation").default),
-        }
 
-    @bp.errorhandler(ParamError)
-    def bad_param(exc: ParamError):
-        return jsonify({"error": param_error(exc), "field": exc.field}), 422
+def classifier_scores(pipeline: PersonPipeline, z: torch.Tensor, attributes) -> dict[str, float]:
+    """The attribute classifier's probabilities for the face of z, for the attributes it knows."""
+    clf = _classifier()
+    with torch.no_grad():
+        probs = torch.sigmoid(clf(pipeline.network(z)))[0]
+    return {a: round(float(probs[clf.index(a)]), 3) for a in attributes if a in clf.attributes}
 
-    @bp.errorhandler(ModelMissing)
-    def missing(exc: ModelMissing):
-        return jsonify({"error": str(exc), "missing": True}), 503
 
-    @bp.get("/")
-    def page():
-        gen_ready = service.is_installed()
-        directions = service.generator().directions if gen_ready else None
-        return render_service_page(
-            service, "person/explorer.html", schema=schema.describe(),
-            directions=directions.names if directions else [],
-            glasses_demo=directions.demo("glasses") if directions else {},
-            map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
+@bp.get("/")
+def page():
+    directions = SERVICE.pipeline().directions if SERVICE.is_installed() else None
+    return render_service_page(
+        SERVICE, "person/explorer.html", schema=SCHEMA.describe(),
+        directions=directions.names if directions else [],
+        glasses_demo=directions.demo("glasses") if directions else {},
+        map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
 
-    def preview_z():
-        """The slider face's z from the query: seed, truncation, d.<Attribute>=amount, keep=1."""
-        p = args_params()
-        amounts = {}
-        for key, raw in request.args.items():
-            if key.startswith("d."):
-                amounts.update(schema.get("directions").coerce({key[2:]: raw}))
-        keep = schema.get("keep_others").coerce(request.args.get("keep", "0"))
-        gen = service.generator()
-        return gen, gen.edited_z(gen.z([p["seed"]], p["truncation"]), amounts, keep)
 
-    @bp.get("/preview.png")
-    @limiter.limit(PREVIEW_LIMIT)
-    def preview():
-        """One face for slider drags (no job; "Save" makes one)."""
-        gen, z = preview_z()
-        return _png(gen.render(z)[0])
+@bp.get("/preview.png")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def preview():
+    """One face for slider drags (no job; "Save" makes one)."""
+    pipeline, z = preview_z()
+    return _png(pipeline.render(z)[0])
 
-    @bp.get("/preview.json")
-    @limiter.limit(PREVIEW_LIMIT)
-    def preview_scores():
-        """The attribute classifier's probabilities for the slider face, so users see a slider's effect."""
-        if not is_installed(CLASSIFIER_MODEL):
-            return jsonify({"error": "the face-attributes classifier is not installed", "missing": True}), 503
-        gen, z = preview_z()
-        clf = _classifier(CLASSIFIER_MODEL)
-        names = gen.directions.names if gen.directions else []
-        with torch.no_grad():
-            probs = torch.sigmoid(clf(gen.network(z)))[0]
-        return jsonify({"scores": {a: round(float(probs[clf.index(a)]), 3) for a in names if a in clf.attributes}})
 
-    @bp.get("/interpolation.<fmt>")
-    @limiter.limit(PREVIEW_LIMIT)
-    def interpolation(fmt: str):
-        """The animated interpolation (GIF or WebP) for seed -> seed_b, same frames as the job makes."""
-        from .generator import animation
+@bp.get("/preview.json")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def preview_scores():
+    """The attribute classifier's probabilities for the slider face, so users see a slider's effect."""
+    _classifier()  # 503 before any face is drawn when it is missing
+    pipeline, z = preview_z()
+    names = pipeline.directions.names if pipeline.directions else []
+    return jsonify({"scores": classifier_scores(pipeline, z, names)})
 
-        if fmt not in ("gif", "webp"):
-            abort(404)
-        p = args_params()
-        seed_b = coerce("seed_b", request.args.get("seed_b"), 1)
-        frames = coerce("frames", request.args.get("frames"), 16)
-        method = coerce("method", request.args.get("method"), "slerp")
-        gen = service.generator()
-        images = gen.render(gen.interpolation_z(p["seed"], seed_b, frames, p["truncation"], method))
-        data = animation([im.resize((128, 128)) for im in images], fmt)
-        response = Response(data, mimetype=f"image/{fmt}")
-        response.headers["Cache-Control"] = "public, max-age=3600"
-        return response
 
-    @bp.get("/faces.json")
-    @limiter.limit(PREVIEW_LIMIT)
-    def faces():
-        """Classifier verdicts for a few seeds (the arithmetic tab shows whether the result has glasses)."""
+@bp.get("/interpolation.<fmt>")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def interpolation(fmt: str):
+    """The animated interpolation (GIF or WebP) for seed -> seed_b, same frames as the job makes."""
+    if fmt not in ("gif", "webp"):
+        abort(404)
+    p = args_params()
+    seed_b = coerce("seed_b", request.args.get("seed_b"), 1)
+    frames = coerce("frames", request.args.get("frames"), 16)
+    method = coerce("method", request.args.get("method"), "slerp")
+    pipeline = SERVICE.pipeline()
+    images = pipeline.render(pipeline.interpolation_z(p["seed"], seed_b, frames, p["truncation"], method))
+    data = animation([im.resize((128, 128)) for im in images], fmt)
+    response = Response(data, mimetype=f"image/{fmt}")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
-        if not is_installed(CLASSIFIER_MODEL):
-            return jsonify({"error": "the face-attributes classifier is not installed", "missing": True}), 503
-        plus = schema.get("plus").coerce(request.args.get("plus", ""))
-        minus = schema.get("minus").coerce(request.args.get("minus", ""))
-        truncation = coerce("truncation", request.args.get("truncation"), schema.get("truncation").default)
-        gen = service.generator()
-        z = gen.arithmetic_z(plus, minus, truncation)
-        clf = _classifier(CLASSIFIER_MODEL)
-        with torch.no_grad():
-            probs = torch.sigmoid(clf(gen.network(z)))[0]
-        wanted = ("Eyeglasses", "Male", "Smiling", "Young", "Blond_Hair")
-        return jsonify({"result": {a: round(float(probs[clf.index(a)]), 3) for a in wanted}})
 
-    @bp.get("/map")
-    def map_page():
-        ready = is_installed(MAP_MODEL)
-        return render_template("person/map.html", service=service, map_ready=ready, map_model=MAP_MODEL,
-                               attribute_labels=attribute_labels())
+@bp.get("/faces.json")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def faces():
+    """Classifier verdicts for a few seeds (the arithmetic tab shows whether the result has glasses)."""
+    _classifier()
+    plus = SCHEMA.get("plus").coerce(request.args.get("plus", ""))
+    minus = SCHEMA.get("minus").coerce(request.args.get("minus", ""))
+    truncation = coerce("truncation", request.args.get("truncation"), SCHEMA.get("truncation").default)
+    pipeline = SERVICE.pipeline()
+    z = pipeline.arithmetic_z(plus, minus, truncation)
+    wanted = ("Eyeglasses", "Male", "Smiling", "Young", "Blond_Hair")
+    return jsonify({"result": classifier_scores(pipeline, z, wanted)})
 
-    @bp.get("/map/points.json")
-    def map_points():
-        lm = _latent_map(MAP_MODEL)
-        return jsonify({**lm.points, "model": lm.name, "checkpoint": lm.checkpoint})
 
-    @bp.get("/map/decode.png")
-    @limiter.limit(PREVIEW_LIMIT)
-    def map_decode():
-        lm = _latent_map(MAP_MODEL)
-        try:
-            x, y = float(request.args["x"]), float(request.args["y"])
-        except (KeyError, ValueError):
-            raise ParamError("x", "x and y must be numbers") from None
-        if not (abs(x) < 1e3 and abs(y) < 1e3):
-            raise ParamError("x", "x and y must be within +/-1000")
-        z = torch.zeros(1, lm.model.latent_dim)
-        z[0, 0], z[0, 1] = x, y
-        with torch.no_grad():
-            image = to_pil(lm.model.decode(z))[0]
-        return _png(image.resize((128, 128)))
+@bp.get("/map")
+def map_page():
+    return render_template("person/map.html", service=SERVICE, map_ready=is_installed(MAP_MODEL), map_model=MAP_MODEL,
+                           attribute_labels=attribute_labels())
 
-    @bp.get("/map/tiles.png")
-    @limiter.limit(PREVIEW_LIMIT)
-    def map_tiles():
-        """A lattice of faces decoded over the map's extent: the map's backdrop, drawn by the model."""
-        lm = _latent_map(MAP_MODEL)
-        n = coerce("count", request.args.get("n"), 12)
-        n = max(2, min(int(n), 24))
-        x0, x1, y0, y1 = lm.points.get("extent") or [-3, 3, -3, 3]
-        xs = torch.linspace(x0, x1, n + 1)[:-1] + (x1 - x0) / (2 * n)
-        ys = torch.linspace(y1, y0, n + 1)[:-1] - (y1 - y0) / (2 * n)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        z = torch.zeros(n * n, lm.model.latent_dim)
-        z[:, 0], z[:, 1] = gx.flatten(), gy.flatten()
-        with torch.no_grad():
-            images = to_pil(lm.model.decode(z))
-        return _png(grid(images, columns=n, pad=0))
 
-    return bp
+@bp.get("/map/points.json")
+@json_errors
+def map_points():
+    lm = _latent_map()
+    return jsonify({**lm.points, "model": lm.name, "checkpoint": lm.checkpoint})
+
+
+@bp.get("/map/decode.png")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def map_decode():
+    lm = _latent_map()
+    try:
+        x, y = float(request.args["x"]), float(request.args["y"])
+    except (KeyError, ValueError):
+        raise ParamError("x", "x and y must be numbers") from None
+    if not (abs(x) < 1e3 and abs(y) < 1e3):
+        raise ParamError("x", "x and y must be within +/-1000")
+    z = torch.zeros(1, lm.model.latent_dim)
+    z[0, 0], z[0, 1] = x, y
+    with torch.no_grad():
+        image = to_pil(lm.model.decode(z))[0]
+    return _png(image.resize((128, 128)))
+
+
+@bp.get("/map/tiles.png")
+@json_errors
+@limiter.limit(PREVIEW_LIMIT)
+def map_tiles():
+    """A lattice of faces decoded over the map's extent: the map's backdrop, drawn by the model."""
+    lm = _latent_map()
+    n = coerce("count", request.args.get("n"), 12)
+    n = max(2, min(int(n), 24))
+    x0, x1, y0, y1 = lm.points.get("extent") or [-3, 3, -3, 3]
+    xs = torch.linspace(x0, x1, n + 1)[:-1] + (x1 - x0) / (2 * n)
+    ys = torch.linspace(y1, y0, n + 1)[:-1] - (y1 - y0) / (2 * n)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    z = torch.zeros(n * n, lm.model.latent_dim)
+    z[:, 0], z[:, 1] = gx.flatten(), gy.flatten()
+    with torch.no_grad():
+        images = to_pil(lm.model.decode(z))
+    return _png(grid(images, columns=n, pad=0))
 
 
 def page_strings() -> dict[str, str]:
@@ -215,12 +212,4 @@ def page_strings() -> dict[str, str]:
 def attribute_labels() -> dict[str, str]:
     """Attribute names (sliders, classifier scores, the map's colouring) as the visitor reads them: the
     directions' attributes, whose labels the catalogue has (they are choices of the `directions` parameter)."""
-    from ...wgan.directions import DIRECTION_ATTRIBUTES
-
     return {name: _(label(name)) for name in DIRECTION_ATTRIBUTES}
-
-
-def _classifier(name: str):
-    from ...classifier import load_classifier
-
-    return _loaded("classifier", name, load_classifier)

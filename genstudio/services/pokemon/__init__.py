@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-from PIL import Image
 
 from ... import weights
 from ...data.pokemon import TYPES
-from ..base import N_, Generator, Output, Param, ParamError, ProgressFn, Schema, Service, no_progress
+from ...errors import N_, ModelMissing, ParamError
+from ..base import Pipeline, Service
+from ..params import Param, Schema
+from .models import family_of, load_pokemon_model
+from .pipeline import PokemonDiffusionPipeline, PokemonPipeline
 
 MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
 OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
@@ -17,90 +18,6 @@ SAMPLER_CHOICES = ("ddpm", "ddim", "dpm++")
 DDPM_STEPS = 1000  # DDPM, the original project's sampler, always walks the whole training schedule
 WORK_LIMIT = 4000  # images × denoising steps per job: 16 images at 250 steps, or DDPM-1000 for 4 images
 SAMPLER_LABELS = (("ddpm", "DDPM"), ("ddim", "DDIM"), ("dpm++", "DPM-Solver++"))
-DISPLAY_SCALE = 2  # the model draws 64 px; results are shown 2× (Lanczos)
-
-# Type colours from the games' UI, used by the page's type picker.
-TYPE_COLOURS = {
-    "normal": "#A8A77A", "fire": "#EE8130", "water": "#6390F0", "grass": "#7AC74C", "electric": "#F7D02C",
-    "ice": "#96D9D6", "fighting": "#C22E28", "poison": "#A33EA1", "ground": "#E2BF65", "flying": "#A98FF3",
-    "psychic": "#F95587", "bug": "#A6B91A", "rock": "#B6A136", "ghost": "#735797", "dragon": "#6F35FC",
-    "dark": "#705746", "steel": "#B7B7CE", "fairy": "#D685AD", "any": "#6C757D",
-}
-
-
-def relative_luminance(colour: str) -> float:
-    """WCAG 2 relative luminance of a #rrggbb colour."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def chip_ink(colour: str) -> str:
-    """White or near-black text, whichever reads better on a type chip (light types: Electric, Ice, ...)."""
-    return max(("#ffffff", "#212529"), key=lambda ink: contrast(colour, ink))
-
-
-class PokemonGanGenerator(Generator):
-    """Wraps genstudio.pokegan.model.PokemonGanModel: one forward pass, so no sampler and no live preview."""
-
-    def __init__(self, model_name: str) -> None:
-        from ...pokegan.model import PokemonGanModel
-
-        self.model = PokemonGanModel.load(model_name)
-        self.model_name = model_name
-        self.checkpoint = self.model.checkpoint
-
-    def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
-                 ) -> list[Output]:
-        seed, count = int(params["seed"]), int(params["count"])
-        variation = float(params.get("variation") or 0.0)
-        first = 1 if variation > 0 else 0
-        seeds = [(seed + first + i) % 2**31 for i in range(count)]
-        images = self.model.generate(type_name=params["type"], seeds=seeds,
-                                     variation_of=seed if variation > 0 else None, variation=variation)
-        extra = {"variation_of": seed} if variation > 0 else {}
-        return [Output(_display(im), {"seed": s, "index": i, "native_size": im.width, **extra})
-                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
-
-
-class PokemonGenerator(Generator):
-    """Wraps genstudio.diffusion.model.PokemonModel; every image gets seed + index."""
-
-    def __init__(self, model_name: str) -> None:
-        from ...diffusion.model import PokemonModel
-
-        self.model = PokemonModel.load(model_name)
-        self.model_name = model_name
-        self.checkpoint = self.model.checkpoint
-
-    def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
-                 ) -> list[Output]:
-        seed, count = int(params["seed"]), int(params["count"])
-        variation = float(params.get("variation") or 0.0)
-        # variations: image i mixes a little of seed + 1 + i's noise into the seed's own noise
-        first = 1 if variation > 0 else 0
-        seeds = [(seed + first + i) % 2**31 for i in range(count)]
-        images = self.model.generate(
-            type_name=params["type"], seeds=seeds, sampler=params["sampler"], steps=int(params["steps"]),
-            guidance=float(params["guidance"]), eta=float(params.get("eta") or 0.0),
-            on_preview=lambda fraction, image: progress(0.98 * fraction, _display(image)),
-            variation_of=seed if variation > 0 else None, variation=variation,
-        )
-        steps = self.model.schedule.get("num_train_timesteps", 1000) if params["sampler"] == "ddpm" \
-            else int(params["steps"])
-        extra = {"variation_of": seed} if variation > 0 else {}
-        return [Output(_display(im), {"seed": s, "index": i, "sampler_steps": steps, "native_size": im.width,
-                                      **extra})
-                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
-
-
-def _display(image: Image.Image) -> Image.Image:
-    return image.resize((image.width * DISPLAY_SCALE, image.height * DISPLAY_SCALE), Image.Resampling.LANCZOS)
 
 
 class PokemonService(Service):
@@ -109,6 +26,7 @@ class PokemonService(Service):
     description = ("New creatures from a diffusion model trained on Pokémon artwork: pick a type, a sampler "
                    "and a seed, and watch them appear out of the noise.")
     default_model = MODEL
+    page = "genstudio.services.pokemon.web"
     install_hint = ("genstudio train pokemon-autoencoder --config configs/pokemon-autoencoder-cpu.yaml && "
                     "genstudio train pokemon --config configs/pokemon-cpu.yaml")
     sync_seconds = 0.0
@@ -152,34 +70,14 @@ class PokemonService(Service):
                              most=max(1, WORK_LIMIT // steps))
         return super().prepare(params, files)
 
-    def load(self, model_name: str) -> Generator:
-        from ..base import ModelMissing
-
+    def load(self, model_name: str) -> Pipeline:
         if not self.is_installed(model_name):
             raise ModelMissing(f"model {model_name!r} (or its autoencoder) is not installed — {self.install_hint}")
-        from .models import family_of
-
+        model = load_pokemon_model(model_name)
         if family_of(model_name) == "pokemon-gan":
-            return PokemonGanGenerator(model_name)
-        return PokemonGenerator(model_name)
+            return PokemonPipeline(model_name, model)
+        return PokemonDiffusionPipeline(model_name, model)
 
 
 SERVICE = PokemonService()
 
-
-def _blueprint():
-    from ...web.service_pages import service_blueprint
-
-    bp = service_blueprint(SERVICE, template="pokemon/page.html", import_name=__name__,
-                           template_folder="templates", static_folder="static",
-                           static_url_path="/static")
-
-    @bp.context_processor
-    def type_colours() -> dict[str, Any]:
-        return {"type_chips": [(name, colour, chip_ink(colour)) for name, colour in TYPE_COLOURS.items()]}
-
-    return bp
-
-
-SERVICE.blueprint = _blueprint()
-PACKAGE = Path(__file__).resolve().parent

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ... import weights
+from ...errors import ModelMissing
 
 
 def family_of(name: str) -> str:
@@ -17,8 +18,6 @@ def family_of(name: str) -> str:
 def load_pokemon_model(name: str) -> Any:
     """A PokemonModel (latent diffusion) or PokemonGanModel; both have generate(type_name, seeds, ...)."""
     if not weights.is_installed(name):
-        from ..base import ModelMissing
-
         raise ModelMissing(f"model {name!r} is not installed")
     if family_of(name) == "pokemon-gan":
         from ...pokegan.model import PokemonGanModel

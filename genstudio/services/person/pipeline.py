@@ -1,4 +1,4 @@
-"""PersonGenerator: the four modes of the person service (generate, interpolate, edit, arithmetic) on top
+"""PersonPipeline: the four modes of the person service (generate, interpolate, edit, arithmetic) on top
 of the WGAN-GP generator and its attribute directions. No Flask here."""
 
 from __future__ import annotations
@@ -10,15 +10,17 @@ from typing import Any
 import torch
 from PIL import Image
 
+from ...errors import ParamError
 from ...imaging import grid, to_pil
 from ...wgan.latent import apply_directions, interpolate, z_for_seeds
 from ...wgan.model import Directions
-from ...wgan.networks import Generator as FaceNetwork
-from ..base import Generator, Output, ParamError, ProgressFn, no_progress
+from ...wgan.networks import Generator, GrownGenerator
+from ..base import Output, Pipeline, ProgressFn, no_progress
 
 
-class PersonGenerator(Generator):
-    def __init__(self, model_name: str, network: FaceNetwork, checkpoint: str, directions: Directions | None):
+class PersonPipeline(Pipeline):
+    def __init__(self, model_name: str, network: Generator | GrownGenerator, checkpoint: str,
+                 directions: Directions | None):
         self.model_name = model_name
         self.network = network.eval().requires_grad_(False)
         self.directions = directions
