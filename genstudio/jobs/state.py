@@ -1,10 +1,14 @@
 """Every change of a job's state, in one module: the web layer, the runners and the reaper call these and never
-write Job.status themselves.
+write a job's status, progress or cancel flag themselves.
 
-    queued --claim--> running --finish--> done
-      |                 |  \\--fail / fail_if (a lost worker, given up)--> failed
-      |                 \\--requeue (its worker died)--> queued
-      \\--cancel / fail_if (no worker took it in time) / fail (a restart)--> failed
+    created (jobs/submit.py) -> queued
+    queued  -> running    claim (a worker)
+    running -> running    record_progress (progress, the latest preview; answers the cancel flag)
+    running -> done       finish
+    any     -> failed     fail (the pipeline failed, the queue refused it, the server restarted)
+    queued  -> failed     cancel (the owner), fail_if (no worker took it in time)
+    running -> failed     fail_if (its worker died too often)
+    running -> queued     requeue (its worker died)
 
 Transitions that another process may race (a claim, a cancel, the reaper's) are one conditional UPDATE, so two
 processes never both make them; every failure drops the job's uploaded inputs (they are private).
