@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,33 @@ def chip_ink(colour: str) -> str:
     return max(("#ffffff", "#212529"), key=lambda ink: contrast(colour, ink))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Which seeds a request draws: image i uses seed + i; with a variation, image i is a small step from
+    the seed's own image towards seed + 1 + i's (so the first variation is not the image itself)."""
+
+    seed: int
+    seeds: list[int]
+    variation: float
+
+    @classmethod
+    def of(cls, params: dict[str, Any]) -> Batch:
+        seed, count = int(params["seed"]), int(params["count"])
+        variation = float(params.get("variation") or 0.0)
+        first = 1 if variation > 0 else 0
+        return cls(seed, [(seed + first + i) % 2**31 for i in range(count)], variation)
+
+    @property
+    def variation_of(self) -> int | None:
+        return self.seed if self.variation > 0 else None
+
+    def outputs(self, images: list[Image.Image], **extra: Any) -> list[Output]:
+        """One displayed Output per image, its own seed and index (and the variation's base) in its recipe."""
+        base = {"variation_of": self.seed} if self.variation > 0 else {}
+        return [Output(_display(im), {"seed": s, "index": i, **extra, "native_size": im.width, **base})
+                for i, (im, s) in enumerate(zip(images, self.seeds, strict=True))]
+
+
 class PokemonGanGenerator(Generator):
     """Wraps genstudio.pokegan.model.PokemonGanModel: one forward pass, so no sampler and no live preview."""
 
@@ -57,19 +85,13 @@ class PokemonGanGenerator(Generator):
 
     def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
                  ) -> list[Output]:
-        seed, count = int(params["seed"]), int(params["count"])
-        variation = float(params.get("variation") or 0.0)
-        first = 1 if variation > 0 else 0
-        seeds = [(seed + first + i) % 2**31 for i in range(count)]
-        images = self.model.generate(type_name=params["type"], seeds=seeds,
-                                     variation_of=seed if variation > 0 else None, variation=variation)
-        extra = {"variation_of": seed} if variation > 0 else {}
-        return [Output(_display(im), {"seed": s, "index": i, "native_size": im.width, **extra})
-                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
+        batch = Batch.of(params)
+        return batch.outputs(self.model.generate(type_name=params["type"], seeds=batch.seeds,
+                                                 variation_of=batch.variation_of, variation=batch.variation))
 
 
 class PokemonGenerator(Generator):
-    """Wraps genstudio.diffusion.model.PokemonModel; every image gets seed + index."""
+    """Wraps genstudio.diffusion.model.PokemonModel, with the live denoising preview."""
 
     def __init__(self, model_name: str) -> None:
         from ...diffusion.model import PokemonModel
@@ -80,23 +102,16 @@ class PokemonGenerator(Generator):
 
     def generate(self, params: dict[str, Any], inputs: dict[str, Any], progress: ProgressFn = no_progress
                  ) -> list[Output]:
-        seed, count = int(params["seed"]), int(params["count"])
-        variation = float(params.get("variation") or 0.0)
-        # variations: image i mixes a little of seed + 1 + i's noise into the seed's own noise
-        first = 1 if variation > 0 else 0
-        seeds = [(seed + first + i) % 2**31 for i in range(count)]
+        batch = Batch.of(params)
         images = self.model.generate(
-            type_name=params["type"], seeds=seeds, sampler=params["sampler"], steps=int(params["steps"]),
+            type_name=params["type"], seeds=batch.seeds, sampler=params["sampler"], steps=int(params["steps"]),
             guidance=float(params["guidance"]), eta=float(params.get("eta") or 0.0),
             on_preview=lambda fraction, image: progress(0.98 * fraction, _display(image)),
-            variation_of=seed if variation > 0 else None, variation=variation,
+            variation_of=batch.variation_of, variation=batch.variation,
         )
         steps = self.model.schedule.get("num_train_timesteps", 1000) if params["sampler"] == "ddpm" \
             else int(params["steps"])
-        extra = {"variation_of": seed} if variation > 0 else {}
-        return [Output(_display(im), {"seed": s, "index": i, "sampler_steps": steps, "native_size": im.width,
-                                      **extra})
-                for i, (im, s) in enumerate(zip(images, seeds, strict=True))]
+        return batch.outputs(images, sampler_steps=steps)
 
 
 def _display(image: Image.Image) -> Image.Image:
