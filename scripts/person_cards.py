@@ -90,6 +90,13 @@ def generator_card(name: str, directions_name: str) -> None:
                      f"Classifier on the result: Eyeglasses {probs['Eyeglasses']:.2f}, Male {probs['Male']:.2f}.")
         glasses_p = probs["Eyeglasses"]
     minutes = t.get("wall_time_s", 0) / 60
+    grow = (cfg.get("model") or {}).get("grow")
+    split = (cfg.get("data") or {}).get("split", "all")
+    grown_text = (
+        [f"- grown from the {config['base_resolution']} px `{(cfg.get('extra') or {}).get('init_from')}` by "
+         f"progressive growing (Karras et al. 2018): its trunk and critic kept (and the compute spent on them), a new "
+         f"{res} px block ({config.get('grow_width')} channels) faded in over {grow.get('fade_steps')} steps, and a "
+         "new strided front on the critic."] if grow else [])
     oversample = cfg.get("data", {}).get("oversample") or {}
     data_text = (f"; faces with {', '.join(oversample)} drawn {', '.join(f'{v:g}x' for v in oversample.values())} as "
                  "often as the rest, turned on part-way through training (see the config; rare modes are the first "
@@ -115,6 +122,7 @@ def generator_card(name: str, directions_name: str) -> None:
         f"- DCGAN-shaped generator, z_dim {config['z_dim']}, width {config['width']}, {res}x{res} output, "
         f"{sum(p.numel() for p in network.parameters()) / 1e6:.2f} M parameters; shipped weights are the EMA "
         f"copy (decay {cfg.get('ema_decay')}), fp16.",
+        *grown_text,
         f"- critic: width {config.get('critic', {}).get('width')}, no batch norm (norm: "
         f"{config.get('critic', {}).get('norm')}); its weights and the raw generator ship too (`train.*` "
         "tensors) so training can continue from this folder.",
@@ -122,17 +130,19 @@ def generator_card(name: str, directions_name: str) -> None:
         f"Adam(lr {cfg.get('lr')}, betas {cfg.get('optim', {}).get('betas')}), batch {cfg.get('batch_size')}.",
         "",
         "## Data",
-        "CelebA subset (`../shared/datasets/celeba`, 15,123 aligned faces, all of them: a generator has no",
-        f"validation split), resized to {res} px, random horizontal flips{data_text}. CelebA is for",
+        ("CelebA subset (`../shared/datasets/celeba`, 15,123 aligned faces, all of them: a generator has no "
+         "validation split)" if split == "all" else
+         "CelebA subset (`../shared/datasets/celeba`), the identity-based train split (the yardstick's held-out "
+         "identities are never seen)") + f", resized to {res} px, random horizontal flips{data_text}. CelebA is for",
         "non-commercial research only; this generator is a research artefact.",
         "",
         "## Training",
         f"- steps (generator updates): {t.get('steps')}; wall time {minutes:.0f} min; hardware: {t.get('hardware')}",
         f"- {losses_summary(Path(cfg.get('run_dir') or f'runs/{name}'), int(t.get('steps', 0)))}",
-        "- reproduce: `genstudio train person --config configs/person-wgan-cpu.yaml` (resumes from",
-        "  runs/person-wgan/checkpoint.pt when present).",
-        "- continue from these weights in a new session: copy the config, set `extra.init_from: person-wgan`",
-        "  and a new `name` (e.g. person-wgan-2), then train; the live generator, critic and EMA start from here.",
+        f"- reproduce: `genstudio train person --config configs/{name}-cpu.yaml` (resumes from",
+        f"  runs/{name}/checkpoint.pt when present).",
+        f"- continue from these weights in a new session: copy the config, set `extra.init_from: {name}`",
+        f"  and a new `name` (e.g. {name}-2), then train; the live generator, critic and EMA start from here.",
         "- original scale on GPUs: `configs/person-wgan-gpu.yaml` (64 px, width 64, batch 64, 200k steps;",
         "  `accelerate launch -m genstudio train person --config configs/person-wgan-gpu.yaml`; the DDP path",
         "  was checked with `torchrun --nproc_per_node 2 -m genstudio train person ...` on CPU).",

@@ -12,15 +12,13 @@ the equal-budget bake-off table (scripts/pokemon_bakeoff.sh's table.json) is add
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import re
 from pathlib import Path
 
 from genstudio import weights
+from genstudio.yardstick.cards import history_table, load_history, record, write_section
 from genstudio.yardstick.pokemon import evaluate, format_table
 
-SECTION = re.compile(r"\n?<!-- yardstick -->.*?<!-- /yardstick -->\n?", re.S)
 LADDER_NOTE = (
     "FID, KID (×1000) and k-NN precision/recall (k = 3) in the features of "
     "[`pokemon-features`](../pokemon-features/README.md), a luminance-only network trained to tell *other* "
@@ -40,17 +38,9 @@ def trained_steps(name: str, hours: float | None) -> tuple[int, float]:
     return steps, hours if hours is not None else float(facts.get("wall_time_s") or 0.0) / 3600
 
 
-def history_table(history: list[dict]) -> str:
-    lines = ["| date | steps | wall time (h) | FID ↓ | KID×1000 ↓ | precision ↑ | recall ↑ |", "|---" * 7 + "|"]
-    for h in history:
-        lines.append(f"| {h['date']} | {h['steps']:,} | {h['wall_time_h']:.2f} | {h['fid']:.2f} | {h['kid']:.2f} | "
-                     f"{h['precision']:.2f} | {h['recall']:.2f} |")
-    return "\n".join(lines)
-
-
 def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: dict | None) -> str:
     ladder = {k: v for k, v in rows.items() if k.startswith(("real", "colour", "noise"))}
-    parts = ["<!-- yardstick -->", "## Yardstick", "", LADDER_NOTE, "",
+    parts = [LADDER_NOTE, "",
              format_table({**ladder, name: rows[name]}, highlight=name), "",
              f"Memorisation check: median RMS pixel distance (32 px, 0–1) from a sample to its nearest training "
              f"image {memo:.3f} (a copy would be near 0).", ""]
@@ -61,7 +51,6 @@ def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: di
                   "Candidates trained at the same time, one thread each, on the same shared 2-core CPU; "
                   "`name@N min` is the snapshot after N minutes of wall time (`scripts/pokemon_bakeoff.sh`).", "",
                   format_table(bakeoff["rows"]), ""]
-    parts.append("<!-- /yardstick -->")
     return "\n".join(parts) + "\n"
 
 
@@ -78,18 +67,11 @@ def main() -> None:
     bakeoff = json.loads(Path(args.bakeoff).read_text()) if args.bakeoff else None
     for name in args.names:
         folder = weights.model_dir(name)
-        history_path = folder / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.is_file() else []
+        history = load_history(folder)
         if args.record:
-            steps, hours = trained_steps(name, args.hours)
-            history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": hours,
-                            **{k: round(v, 4) for k, v in rows[name].items()}})
-            history_path.write_text(json.dumps(history, indent=2) + "\n")
-        card = folder / "README.md"
-        text = card.read_text() if card.is_file() else f"# {name}\n"
-        text = SECTION.sub("\n", text).rstrip() + "\n\n" + section(name, rows, memo[name], history, bakeoff)
-        card.write_text(text)
-        print(f"{card}: yardstick section written")
+            history = record(folder, *trained_steps(name, args.hours), rows[name])
+        write_section(folder / "README.md", section(name, rows, memo[name], history, bakeoff), name)
+        print(f"{folder / 'README.md'}: yardstick section written")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from ...errors import N_, ModelMissing, ParamError
 from ..base import Pipeline, Service
 from ..params import Param, Schema
 from .models import family_of, load_pokemon_model
-from .pipeline import PokemonDiffusionPipeline, PokemonPipeline
+from .pipeline import PokemonDiffusionPipeline, PokemonGanPipeline
 
 MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
 OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
@@ -75,7 +75,7 @@ class PokemonService(Service):
             raise ModelMissing(f"model {model_name!r} (or its autoencoder) is not installed — {self.install_hint}")
         model = load_pokemon_model(model_name)
         if family_of(model_name) == "pokemon-gan":
-            return PokemonPipeline(model_name, model)
+            return PokemonGanPipeline(model_name, model)
         return PokemonDiffusionPipeline(model_name, model)
 
 
