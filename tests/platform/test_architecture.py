@@ -119,6 +119,12 @@ def test_jobs_never_import_the_web_layer():
     assert bad == {}
 
 
+def test_the_api_and_the_pages_job_routes_share_helpers_not_each_other():
+    """What both need (job JSON, files, rate limits) is in jobapi.py, files.py and limits.py."""
+    assert not {m for m in imports_of(PACKAGE / "web" / "jobs.py") if m.startswith("genstudio.web.api")}
+    assert not {m for m in imports_of(PACKAGE / "web" / "api.py") if m.startswith("genstudio.web.jobs")}
+
+
 # ---- inference never imports training (a fresh process, Accelerate unimportable) ----
 
 NO_ACCELERATE = """
