@@ -62,8 +62,16 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
     return float(precision), float(recall)
 
 
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 def all_distances(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """FID, KID (×1000), precision and recall of fake against real, as one row of a yardstick table."""
-    precision, recall = precision_recall(real, fake)
+    """FID, KID (×1000), precision and recall of fake against real, as one row of a yardstick table.
+
+    Precision and recall use the features' directions (L2-normalised): with a few hundred real images the k-NN
+    radii in raw post-ReLU features are wide enough to take in flat colour blobs (measured on the Pokémon
+    ladder: blobs 0.50 against 0.55 for real art of other species; normalised, 0.35 against 0.72)."""
+    precision, recall = precision_recall(unit(real), unit(fake))
     return {"fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake),
             "precision": precision, "recall": recall}
