@@ -229,7 +229,7 @@ def browser_page(browser, live_server):
 
 # Names that stay as they are in Korean text: the product, formats, standards, samplers, models and datasets.
 LATIN_NAMES = {"GenStudio", "API", "OpenAPI", "JSON", "PNG", "JPEG", "GIF", "WebP", "px", "UTC", "CSRF", "Retry-After",
-               "DDPM", "DDIM", "DPM-Solver++", "CelebA", "WGAN-GP", "StarGAN", "DCGAN"}
+               "DDPM", "DDIM", "DPM-Solver++", "CelebA", "GAN", "WGAN-GP", "StarGAN", "DCGAN"}
 _VISIBLE_TEXT = """() => {
     const skipped = (el) => el.closest('code, pre, script, style, [translate="no"], [lang]:not([lang="ko"])');
     const shown = (el) => el.checkVisibility({ visibilityProperty: true });

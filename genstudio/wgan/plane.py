@@ -16,11 +16,12 @@ import torch
 
 @dataclass
 class FacePlane:
-    """coords [N, 2] in [-1, 1]; z [N, z_dim]; labels {attribute: [0/1] * N} for colouring the map."""
+    """coords [N, 2] in [-1, 1]; z [N, z_dim]; labels {attribute: "0110…"} (one character per face) for
+    colouring the map."""
 
     coords: torch.Tensor
     z: torch.Tensor
-    labels: dict[str, list[int]]
+    labels: dict[str, str]
 
     def z_at(self, points: torch.Tensor, k: int = 6, power: float = 2.0) -> torch.Tensor:
         """[M, 2] plane points -> [M, z_dim]: the blend of the k nearest faces' z (weights 1 / distance^power),
@@ -56,5 +57,24 @@ def fit_plane(z: torch.Tensor, logits: torch.Tensor, classifier_attributes: Sequ
     names = list(classifier_attributes)
     columns = [names.index(a) for a in layout_attributes]
     coords = layout(logits[:, columns])
-    labels = {a: (logits[:, names.index(a)] > 0).int().tolist() for a in layout_attributes}
+    labels = {a: "".join("1" if v else "0" for v in (logits[:, names.index(a)] > 0).tolist())
+              for a in layout_attributes}
     return FacePlane(coords, z, labels)
+
+
+def save_plane(folder, plane: FacePlane, generator: str, checkpoint: str) -> None:
+    """weights/<name>/: the faces' z and coordinates (tensors) and their labels (config.json)."""
+    from ..weights import save
+
+    save(folder, {"z": plane.z, "coords": plane.coords},
+         {"family": "person-plane", "generator": generator, "generator_checkpoint": checkpoint,
+          "labels": plane.labels, "faces": len(plane.z)}, half=False)
+
+
+def load_plane(name: str) -> tuple[FacePlane, dict]:
+    """The plane saved under weights/<name>/ and its config (which generator it was fitted on)."""
+    from ..weights import load
+
+    loaded = load(name, hint="fit it with: python scripts/person_plane.py")
+    config = loaded.config
+    return FacePlane(loaded.tensors["coords"].float(), loaded.tensors["z"].float(), config["labels"]), config

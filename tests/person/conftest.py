@@ -68,6 +68,12 @@ def write_tiny_weights(root: Path) -> Path:
     points = {"x": [0.1, -0.5, 1.2], "y": [0.3, 0.8, -1.0], "labels": {"Male": "101", "Smiling": "011"},
               "extent": [-2.0, 2.0, -2.0, 2.0]}
     (root / "latentmap-faces" / "points.json").write_text(json.dumps(points))
+
+    from genstudio.wgan.directions import label_samples
+    from genstudio.wgan.plane import fit_plane, save_plane
+
+    z, logits = label_samples(g, clf, list(range(5)))  # the GAN map: 5 faces of the tiny generator
+    save_plane(root / "person-plane", fit_plane(z, logits, ATTRIBUTES), "person-wgan", "tiny")
     return root
 
 

@@ -184,13 +184,41 @@ def test_explorer_page_and_preview_endpoints(client):
 
 
 def test_map_page_points_and_decode(client):
+    """The original's 2-D autoencoder map (source=autoencoder): its points, a click decoded by the VAE."""
     assert 'id="map-canvas"' in client.get("/person/map").get_data(as_text=True)
-    points = client.get("/person/map/points.json").get_json()
+    points = client.get("/person/map/points.json?source=autoencoder").get_json()
     assert len(points["x"]) == len(points["y"]) == 3 and points["labels"]["Male"] == "101"
-    one = client.get("/person/map/decode.png?x=0.5&y=-1")
-    two = client.get("/person/map/decode.png?x=-1.5&y=1")
+    one = client.get("/person/map/decode.png?source=autoencoder&x=0.5&y=-1")
+    two = client.get("/person/map/decode.png?source=autoencoder&x=-1.5&y=1")
     assert one.status_code == two.status_code == 200 and one.data != two.data
-    assert client.get("/person/map/decode.png?x=abc&y=1").status_code == 422
-    assert client.get("/person/map/decode.png?x=1e9&y=1").status_code == 422
-    tiles = client.get("/person/map/tiles.png?n=4")
+    assert client.get("/person/map/decode.png?source=autoencoder&x=abc&y=1").status_code == 422
+    assert client.get("/person/map/decode.png?source=autoencoder&x=1e9&y=1").status_code == 422
+    tiles = client.get("/person/map/tiles.png?source=autoencoder&n=4")
     assert tiles.status_code == 200 and Image.open(io.BytesIO(tiles.data)).size == (4 * 32, 4 * 32)
+
+
+def test_gan_map_decodes_every_point_through_the_generator(client):
+    """The default map (source=gan): generated faces laid out by attribute; a point is drawn by the GAN from
+    the blend of its neighbours' z, so it is exactly what the generator draws for that z."""
+    import torch
+
+    from genstudio.wgan.model import load_generator
+    from genstudio.wgan.plane import load_plane
+
+    points = client.get("/person/map/points.json").get_json()
+    assert len(points["x"]) == 5 and set(points["labels"]) >= {"Male", "Smiling"} and points["model"] == "person-plane"
+    plane, _ = load_plane("person-plane")
+    x, y = plane.coords[2].tolist()
+    drawn = client.get(f"/person/map/decode.png?x={x:.6f}&y={y:.6f}")
+    g, _, _ = load_generator("person-wgan")
+    with torch.no_grad():
+        expected = g(plane.z_at(torch.tensor([[x, y]])))
+    from genstudio.imaging import to_pil
+
+    want = to_pil(expected)[0].resize((128, 128))
+    got = Image.open(io.BytesIO(drawn.data)).convert("RGB")
+    assert drawn.status_code == 200 and got.tobytes() == want.tobytes()
+    assert client.get("/person/map/decode.png?x=0.9&y=-0.9").data != drawn.data
+    tiles = client.get("/person/map/tiles.png?n=3")
+    assert tiles.status_code == 200 and Image.open(io.BytesIO(tiles.data)).size == (3 * 16, 3 * 16)
+    assert client.get("/person/map/points.json?source=vae").status_code == 422

@@ -164,6 +164,9 @@ def test_results_are_scrolled_into_view_on_a_phone(browser, live_server):
 def test_latent_map_click_decodes_a_face(browser_page):
     page = browser_page
     page.goto("/person/map")
+    page.wait_for_function("() => document.querySelector('#map-canvas').dataset.points === '5'")  # the GAN's plane
+    assert page.is_checked("#map-source-gan")
+    page.click("label[for=map-source-autoencoder]")  # the original's 2-D autoencoder map
     page.wait_for_function("() => document.querySelector('#map-canvas').dataset.points === '3'")
     page.wait_for_function("() => document.querySelector('#map-face').naturalWidth > 0")
     first = face_pixels(page, "#map-face")

@@ -34,7 +34,7 @@ def test_a_point_on_a_face_decodes_to_that_face_and_norms_stay_typical():
 def test_neighbourhoods_keep_their_attribute():
     z, logits, names = synthetic()
     plane = fit_plane(z, logits, names, layout_attributes=["a0", "a1"])
-    labels = torch.tensor(plane.labels["a0"])
+    labels = torch.tensor([int(c) for c in plane.labels["a0"]])
     # points at the centroids of faces with and without a0 decode to z on the same side of the boundary
     with_a0 = plane.z_at(plane.coords[labels == 1].mean(0, keepdim=True))
     without = plane.z_at(plane.coords[labels == 0].mean(0, keepdim=True))

@@ -16,6 +16,7 @@ from .pipeline import PersonPipeline, check_arithmetic
 DEFAULT_MODEL = "person-wgan"
 DIRECTIONS_MODEL = "person-directions"
 MAP_MODEL = "latentmap-faces"
+PLANE_MODEL = "person-plane"  # the map decoded through the GAN (scripts/person_plane.py)
 CLASSIFIER_MODEL = "face-attributes"
 
 GENERATE, INTERPOLATE, EDIT, ARITHMETIC = "generate", "interpolate", "edit", "arithmetic"

@@ -25,7 +25,8 @@ from ...web.service_pages import render_service_page
 from ...web.strings import label
 from ...weights import is_installed
 from ...wgan.directions import DIRECTION_ATTRIBUTES
-from . import CLASSIFIER_MODEL, MAP_MODEL, SERVICE
+from ...wgan.plane import FacePlane, load_plane
+from . import CLASSIFIER_MODEL, MAP_MODEL, PLANE_MODEL, SERVICE
 from .pipeline import PersonPipeline, animation
 
 PREVIEW_LIMIT = "600 per minute"  # slider drags send a few requests per second; a script sending more is refused
@@ -149,15 +150,47 @@ def faces():
     return jsonify({"result": classifier_scores(pipeline, z, wanted)})
 
 
+MAP_SOURCES = ("gan", "autoencoder")  # the plane decoded through the GAN (sharp faces), or the original's VAE
+
+
+def _source() -> str:
+    source = request.args.get("source", "gan")
+    if source not in MAP_SOURCES:
+        raise ParamError("source", "must be one of %(choices)s", choices=", ".join(MAP_SOURCES))
+    return source
+
+
+def _plane() -> FacePlane:
+    return MODELS.get(PLANE_MODEL, load_plane)[0]
+
+
+def _decode(source: str, xy: torch.Tensor) -> list:
+    """Faces at plane points [N, 2]: through the GAN (the plane's blend of nearby faces' z), or the VAE."""
+    with torch.no_grad():
+        if source == "gan":
+            pipeline = SERVICE.pipeline()
+            return pipeline.render(_plane().z_at(xy))
+        lm = _latent_map()
+        z = torch.zeros(len(xy), lm.model.latent_dim)
+        z[:, :2] = xy
+        return to_pil(lm.model.decode(z))
+
+
 @bp.get("/map")
 def map_page():
-    return render_template("person/map.html", service=SERVICE, map_ready=is_installed(MAP_MODEL), map_model=MAP_MODEL,
-                           attribute_labels=attribute_labels())
+    ready = {"gan": is_installed(PLANE_MODEL) and SERVICE.is_installed(), "autoencoder": is_installed(MAP_MODEL)}
+    return render_template("person/map.html", service=SERVICE, map_ready=any(ready.values()), ready=ready,
+                           map_model=MAP_MODEL, attribute_labels=attribute_labels())
 
 
 @bp.get("/map/points.json")
 @json_errors
 def map_points():
+    if _source() == "gan":
+        plane, config = MODELS.get(PLANE_MODEL, load_plane)
+        return jsonify({"x": plane.coords[:, 0].tolist(), "y": plane.coords[:, 1].tolist(), "labels": plane.labels,
+                        "extent": [-1.05, 1.05, -1.05, 1.05], "model": PLANE_MODEL,
+                        "generator": config.get("generator")})
     lm = _latent_map()
     return jsonify({**lm.points, "model": lm.name, "checkpoint": lm.checkpoint})
 
@@ -166,18 +199,14 @@ def map_points():
 @json_errors
 @limiter.limit(PREVIEW_LIMIT)
 def map_decode():
-    lm = _latent_map()
+    source = _source()
     try:
         x, y = float(request.args["x"]), float(request.args["y"])
     except (KeyError, ValueError):
         raise ParamError("x", "x and y must be numbers") from None
     if not (abs(x) < 1e3 and abs(y) < 1e3):
         raise ParamError("x", "x and y must be within +/-1000")
-    z = torch.zeros(1, lm.model.latent_dim)
-    z[0, 0], z[0, 1] = x, y
-    with torch.no_grad():
-        image = to_pil(lm.model.decode(z))[0]
-    return _png(image.resize((128, 128)))
+    return _png(_decode(source, torch.tensor([[x, y]]))[0].resize((128, 128)))
 
 
 @bp.get("/map/tiles.png")
@@ -185,18 +214,15 @@ def map_decode():
 @limiter.limit(PREVIEW_LIMIT)
 def map_tiles():
     """A lattice of faces decoded over the map's extent: the map's backdrop, drawn by the model."""
-    lm = _latent_map()
+    source = _source()
     n = coerce("count", request.args.get("n"), 12)
     n = max(2, min(int(n), 24))
-    x0, x1, y0, y1 = lm.points.get("extent") or [-3, 3, -3, 3]
+    x0, x1, y0, y1 = [-1.05, 1.05, -1.05, 1.05] if source == "gan" else \
+        (_latent_map().points.get("extent") or [-3, 3, -3, 3])
     xs = torch.linspace(x0, x1, n + 1)[:-1] + (x1 - x0) / (2 * n)
     ys = torch.linspace(y1, y0, n + 1)[:-1] - (y1 - y0) / (2 * n)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    z = torch.zeros(n * n, lm.model.latent_dim)
-    z[:, 0], z[:, 1] = gx.flatten(), gy.flatten()
-    with torch.no_grad():
-        images = to_pil(lm.model.decode(z))
-    return _png(grid(images, columns=n, pad=0))
+    return _png(grid(_decode(source, torch.stack([gx.flatten(), gy.flatten()], 1)), columns=n, pad=0))
 
 
 def page_strings() -> dict[str, str]:

@@ -1,5 +1,5 @@
-/* The 2-D latent map: the training set's coordinates drawn as dots coloured by a chosen label; clicking
- * anywhere decodes that point with the autoencoder (GET /person/map/decode.png). */
+/* The 2-D map: faces drawn as dots coloured by a chosen label; clicking anywhere decodes that point
+ * (GET /person/map/decode.png) through the GAN's plane or the original's 2-D autoencoder (the source switch). */
 (function () {
   "use strict";
   const page = document.getElementById("latent-map-page");
@@ -14,6 +14,8 @@
   let data = null;
   let tiles = null;
   let marker = null;
+  let source = (document.querySelector("[name=map-source]:checked") || { value: "gan" }).value;
+  const url = (base, extra) => base + "?source=" + source + (extra ? "&" + extra : "");
 
   const toCanvas = (x, y) => {
     const [x0, x1, y0, y1] = data.extent;
@@ -52,7 +54,7 @@
   function decodeAt(px, py) {
     const [x, y] = toLatent(px, py);
     marker = [px, py];
-    face.src = page.dataset.decodeUrl + "?x=" + x.toFixed(3) + "&y=" + y.toFixed(3);
+    face.src = url(page.dataset.decodeUrl, "x=" + x.toFixed(3) + "&y=" + y.toFixed(3));
     face.dataset.x = x.toFixed(3);
     face.dataset.y = y.toFixed(3);
     coords.textContent = "z = (" + x.toFixed(2) + ", " + y.toFixed(2) + ")";
@@ -68,22 +70,41 @@
     if (tilesBox.checked && !tiles) {
       tiles = new Image();
       tiles.onload = draw;
-      tiles.src = page.dataset.tilesUrl + "?n=12";
+      tiles.src = url(page.dataset.tilesUrl, "n=12");
     }
     draw();
   });
 
-  fetch(page.dataset.pointsUrl, { credentials: "same-origin" }).then((r) => r.json()).then((json) => {
-    data = json;
-    Object.keys(data.labels).forEach((name) => {
-      const opt = document.createElement("option");
-      opt.value = name;
-      opt.textContent = labels[name] || name.replace(/_/g, " ");
-      select.append(opt);
+  function load() {
+    fetch(url(page.dataset.pointsUrl), { credentials: "same-origin" }).then((r) => r.json()).then((json) => {
+      data = json;
+      const keep = select.value;
+      select.replaceChildren();
+      Object.keys(data.labels).forEach((name) => {
+        const opt = document.createElement("option");
+        opt.value = name;
+        opt.textContent = labels[name] || name.replace(/_/g, " ");
+        select.append(opt);
+      });
+      select.value = data.labels[keep] !== undefined ? keep : (data.labels.Male !== undefined ? "Male" : select.value);
+      canvas.dataset.points = String(data.x.length);
+      canvas.dataset.source = source;
+      draw();
+      decodeAt(canvas.width / 2, canvas.height / 2);
     });
-    if (data.labels.Male !== undefined) select.value = "Male";
-    canvas.dataset.points = String(data.x.length);
-    draw();
-    decodeAt(canvas.width / 2, canvas.height / 2);
+  }
+
+  document.querySelectorAll("[name=map-source]").forEach((radio) => radio.addEventListener("change", () => {
+    source = radio.value;
+    tiles = null;
+    if (tilesBox.checked) tilesBox.dispatchEvent(new Event("change"));
+    document.querySelectorAll("[data-source-note]").forEach((note) => {
+      note.classList.toggle("d-none", note.dataset.sourceNote !== source);
+    });
+    load();
+  }));
+  document.querySelectorAll("[data-source-note]").forEach((note) => {
+    note.classList.toggle("d-none", note.dataset.sourceNote !== source);
   });
+  load();
 })();
