@@ -55,7 +55,8 @@ def write_tiny_weights(root: Path) -> Path:
     vectors = {a: torch.randn(TINY_G["z_dim"], generator=gen) for a in DIRECTION_ATTRIBUTES}
     vectors = {a: v / v.norm() for a, v in vectors.items()}
     save(root / "person-directions", {f"direction.{a}": v for a, v in vectors.items()},
-         {"family": "person-directions", "attributes": list(vectors), "demos": {"glasses": DEMO}}, half=False)
+         {"family": "person-directions", "attributes": list(vectors), "demos": {"glasses": DEMO},
+          "ranges": {"Male": [-1.5, 2.0]}}, half=False)  # measured by scripts/person_slider_ranges.py
 
     clf = tiny_classifier()
     save(root / "face-attributes", clf.state_dict(),

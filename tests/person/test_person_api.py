@@ -183,6 +183,19 @@ def test_explorer_page_and_preview_endpoints(client):
     assert 0 <= scores["result"]["Eyeglasses"] <= 1
 
 
+def test_sliders_stop_at_their_measured_range(client):
+    """Sliders are limited to the range where faces stay faces (person-directions' "ranges"), and say so;
+    a direction without a measured range keeps the API's ±6."""
+    import re
+
+    html = client.get("/person/").get_data(as_text=True)
+    male = re.search(r'<input[^>]*id="s-Male"[^>]*>', html).group(0)
+    smiling = re.search(r'<input[^>]*id="s-Smiling"[^>]*>', html).group(0)
+    assert 'min="-1.5"' in male and 'max="2.0"' in male
+    assert 'min="-6"' in smiling and 'max="6"' in smiling
+    assert 'id="slider-ranges-note"' in html
+
+
 def test_map_page_points_and_decode(client):
     """The original's 2-D autoencoder map (source=autoencoder): its points, a click decoded by the VAE."""
     assert 'id="map-canvas"' in client.get("/person/map").get_data(as_text=True)

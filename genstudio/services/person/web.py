@@ -92,6 +92,7 @@ def page():
     return render_service_page(
         SERVICE, "person/explorer.html", schema=SCHEMA.describe(),
         directions=directions.names if directions else [],
+        ranges=(directions.config.get("ranges") or {}) if directions else {},
         glasses_demo=directions.demo("glasses") if directions else {},
         map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
 
