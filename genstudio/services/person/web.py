@@ -43,6 +43,12 @@ def _png(image) -> Response:
     return response
 
 
+def enlarge(image, at_least: int = 128):
+    """A face at its native size or a whole multiple of it (nearest neighbour): previews are never blurred up."""
+    factor = max(1, -(-at_least // image.width))
+    return image if factor == 1 else image.resize((image.width * factor, image.height * factor), 0)  # NEAREST
+
+
 def _latent_map() -> LatentMap:
     return MODELS.get(MAP_MODEL, load_latentmap)
 
@@ -130,7 +136,7 @@ def interpolation(fmt: str):
     method = coerce("method", request.args.get("method"), "slerp")
     pipeline = SERVICE.pipeline()
     images = pipeline.render(pipeline.interpolation_z(p["seed"], seed_b, frames, p["truncation"], method))
-    data = animation([im.resize((128, 128)) for im in images], fmt)
+    data = animation([enlarge(im) for im in images], fmt)
     response = Response(data, mimetype=f"image/{fmt}")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
@@ -207,7 +213,7 @@ def map_decode():
         raise ParamError("x", "x and y must be numbers") from None
     if not (abs(x) < 1e3 and abs(y) < 1e3):
         raise ParamError("x", "x and y must be within +/-1000")
-    return _png(_decode(source, torch.tensor([[x, y]]))[0].resize((128, 128)))
+    return _png(enlarge(_decode(source, torch.tensor([[x, y]]))[0]))
 
 
 @bp.get("/map/tiles.png")
