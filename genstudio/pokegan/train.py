@@ -65,13 +65,7 @@ class PokemonGanTask(TrainTask):
         self.model_cfg = generator_config(as_dict(m))
         g = Generator(m.z_dim, m.width, m.resolution)
         d = Discriminator(m.d_width, m.resolution)
-        betas = (o.betas[0], o.betas[1])
-        opt_g = torch.optim.Adam(g.parameters(), lr=o.lr_g or cfg.lr, betas=betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=o.lr_d or cfg.lr, betas=betas)
-        g, d, opt_g, opt_d = accelerator.prepare(g, d, opt_g, opt_d)
-        self.modules = {"generator": g, "discriminator": d}
-        self.optimizers = {"generator": opt_g, "discriminator": opt_d}
-        self.ema_modules = ["generator"]
+        self.register_adversarial(g, d, "discriminator", o.lr_g or cfg.lr, o.lr_d or cfg.lr, (o.betas[0], o.betas[1]))
         self.policy = d_cfg.diffaugment
         self.recon_weight = o.recon_weight
         data = load_pokemon(cfg.data_root, size=m.resolution, subset=d_cfg.subset, limit=d_cfg.limit)

@@ -103,6 +103,17 @@ class TrainTask(ABC):
         self.ema_modules: list[str] = []
         self.ema: dict[str, EMA] = {}  # filled by the loop
 
+    def register_adversarial(self, g: torch.nn.Module, d: torch.nn.Module, d_name: str, lr_g: float, lr_d: float,
+                             betas: tuple[float, float]) -> None:
+        """A generator and its discriminator (or critic), each with its own Adam, prepared by Accelerate; the
+        generator gets the EMA copy that sampling and export use."""
+        opt_g = torch.optim.Adam(g.parameters(), lr=lr_g, betas=betas)
+        opt_d = torch.optim.Adam(d.parameters(), lr=lr_d, betas=betas)
+        g, d, opt_g, opt_d = self.accelerator.prepare(g, d, opt_g, opt_d)
+        self.modules = {"generator": g, d_name: d}
+        self.optimizers = {"generator": opt_g, d_name: opt_d}
+        self.ema_modules = ["generator"]
+
     @abstractmethod
     def batches(self) -> Iterator[Any]:
         """An endless iterator of training batches (augmentation included)."""

@@ -124,12 +124,7 @@ class WganTask(TrainTask):
         self._ema_init: dict[str, torch.Tensor] | None = None
         if self.opts.extra.init_from:
             self._init_from(self.opts.extra.init_from, g, d)
-        opt_g = torch.optim.Adam(g.parameters(), lr=o.lr_g or cfg.lr, betas=betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=o.lr_d or cfg.lr, betas=betas)
-        g, d, opt_g, opt_d = accelerator.prepare(g, d, opt_g, opt_d)
-        self.modules = {"generator": g, "critic": d}
-        self.optimizers = {"generator": opt_g, "critic": opt_d}
-        self.ema_modules = ["generator"]
+        self.register_adversarial(g, d, "critic", o.lr_g or cfg.lr, o.lr_d or cfg.lr, betas)
         self.z_dim = m.z_dim
         self.flip = d_cfg.flip
         self.fade_steps = m.grow.fade_steps if m.grow else 0
