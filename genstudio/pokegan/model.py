@@ -24,10 +24,9 @@ def generator_config(model: dict[str, Any]) -> dict[str, Any]:
             "resolution": int(model.get("resolution", 64))}
 
 
-def type_for_seed(seed: int, share: Sequence[float] | None = None) -> int:
-    """The type an "any" request draws for a seed (uniform over the 18 types unless a share is given)."""
-    rng = np.random.default_rng(int(seed) % 2**63 + 7)
-    return int(rng.choice(len(TYPES), p=share)) if share is not None else int(rng.integers(len(TYPES)))
+def type_for_seed(seed: int) -> int:
+    """The type an "any" request draws for a seed (uniform over the 18 types)."""
+    return int(np.random.default_rng(int(seed) % 2**63 + 7).integers(len(TYPES)))
 
 
 @dataclass

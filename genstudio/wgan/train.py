@@ -176,8 +176,8 @@ class WganTask(TrainTask):
         g, d = self.modules["generator"], self.modules["critic"]
         opt_g, opt_d = self.optimizers["generator"], self.optimizers["critic"]
         acc = self.accelerator
+        alpha = min(1.0, step / self.fade_steps) if self.fade_steps else 1.0
         if self.fade_steps:  # progressive growing: the new layers fade in linearly over fade_steps
-            alpha = min(1.0, step / self.fade_steps)
             for module in (acc.unwrap_model(g), acc.unwrap_model(d)):
                 module.alpha.fill_(alpha)
         # Under DDP (accelerate launch / torchrun) the wrapped critic runs once per backward (real and fake in
@@ -204,7 +204,7 @@ class WganTask(TrainTask):
         opt_g.step()
         d.requires_grad_(True)
         logs = {"loss_d": loss_d.item(), "wdist": (d_real - d_fake).item(), "gp": gp.item(), "loss_g": loss_g.item()}
-        return {**logs, "alpha": min(1.0, step / self.fade_steps)} if self.fade_steps else logs
+        return {**logs, "alpha": alpha} if self.fade_steps else logs
 
     @torch.no_grad()
     def sample_grid(self, step: int) -> Image.Image:

@@ -57,7 +57,7 @@ def build_reference(data_root: str | Path, features: str = FEATURES) -> Referenc
     train = data.images[~held]
     other = train[rng.choice(len(train), len(b), replace=False)]
     share = np.bincount(data.type1, minlength=len(TYPES)) / len(data.type1)
-    return Reference(net, checkpoint, embed_all(net, a), {**ladder(b, other)}, share, data.images)
+    return Reference(net, checkpoint, embed_all(net, a), ladder(b, other), share, data.images)
 
 
 def measure(ref: Reference, images: np.ndarray) -> dict[str, float]:
