@@ -4,7 +4,7 @@ For each model: the yardstick table (ladder + the model's row) and the memorisat
 `## Yardstick` section of weights/<name>/README.md (between `<!-- yardstick -->` markers, so the rest of the
 card is kept); with --record, a row (steps, wall time, FID, KID, precision, recall) is appended to the
 model's history (weights/<name>/history.json) first, and the history table is written too. With --bakeoff
-the equal-budget bake-off table (scripts/pokemon_bakeoff.sh's table.json) is added.
+the equal-budget bake-off table (scripts/bakeoff.sh's table.json) is added.
 
     .venv/bin/python scripts/pokemon_yardstick.py pokemon pokemon-gan --record [--bakeoff runs/bakeoff/table.json]
 """
@@ -49,7 +49,7 @@ def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: di
     if bakeoff:
         parts += ["### Equal-budget bake-off", "",
                   "Candidates trained at the same time, one thread each, on the same shared 2-core CPU; "
-                  "`name@N min` is the snapshot after N minutes of wall time (`scripts/pokemon_bakeoff.sh`).", "",
+                  "`name@N min` is the snapshot after N minutes of wall time (`scripts/bakeoff.sh`).", "",
                   format_table(bakeoff["rows"]), ""]
     return "\n".join(parts) + "\n"
 

@@ -75,9 +75,13 @@ def requested_types(ref: Reference, n: int) -> list[str]:
     return [TYPES[i] for i in rng.choice(len(TYPES), n, p=ref.type_share)]
 
 
-def generate(name: str, types: list[str]) -> np.ndarray:
-    """Samples of a shipped Pokémon model (any family) with the page's default settings, one per requested
-    type, fixed seeds, at SIZE (batched by type; every image still has its own seed)."""
+SAMPLING = {"sampler": "dpm++", "steps": 10, "guidance": 3.0}  # the page's defaults (services/pokemon)
+
+
+def generate(name: str, types: list[str], sampling: dict | None = None) -> np.ndarray:
+    """Samples of a shipped Pokémon model (any family), one per requested type, fixed seeds, at SIZE (batched
+    by type; every image still has its own seed), with the page's default settings unless `sampling` says
+    otherwise (scripts/pokemon_sampling_sweep.py measures the alternatives)."""
     from ..services.pokemon.models import load_pokemon_model
 
     model = load_pokemon_model(name)
@@ -86,8 +90,7 @@ def generate(name: str, types: list[str]) -> np.ndarray:
         idx = [i for i, ti in enumerate(types) if ti == t]
         for start in range(0, len(idx), 32):
             chunk = idx[start:start + 32]
-            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], sampler="dpm++", steps=10,
-                                    guidance=3.0)
+            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], **(sampling or SAMPLING))
             for i, im in zip(chunk, images, strict=True):
                 out[i] = np.asarray(im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.LANCZOS))
     return np.stack(out)  # type: ignore[arg-type]
