@@ -1,5 +1,7 @@
 """A trained StarGAN as an attribute editor: source attributes from the critic's classifier, targets that
-change only what was asked, and the generator's *change* (not its output) for paste-back at full resolution."""
+change only what was asked, and the generator's *change* (not its output) for paste-back at full resolution.
+A bilateral-grid generator (weights whose config says `head: bilateral`) computes that change at any resolution:
+its grid is sliced with a full-resolution crop of the face as the guide (`change_at`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import weights
+from .bilateral import BilateralGenerator
 from .networks import HAIR, Discriminator, Generator, build
 
 INSTALL_HINT = "train it with: genstudio train makeup --config configs/makeup-cpu.yaml"
@@ -26,7 +29,8 @@ class Request:
 
 
 class StarGanEditor:
-    def __init__(self, g: Generator, d: Discriminator, config: dict, checkpoint: str = "", name: str = ""):
+    def __init__(self, g: Generator | BilateralGenerator, d: Discriminator, config: dict, checkpoint: str = "",
+                 name: str = ""):
         self.g, self.d = g.eval().requires_grad_(False), d.eval().requires_grad_(False)
         self.config = config
         self.attributes: tuple[str, ...] = tuple(config["attributes"])
@@ -35,6 +39,8 @@ class StarGanEditor:
 
     @classmethod
     def from_weights(cls, name: str) -> StarGanEditor:
+        """The editor of installed weights; the generator is built from their config (`head`: pixel or
+        bilateral), so a bilateral model is loaded as a BilateralGenerator."""
         loaded = weights.load(name, hint=INSTALL_HINT)
         g, d = build(loaded.config)
         g.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
@@ -86,4 +92,19 @@ class StarGanEditor:
         """G(x, target) - G(x, source): the edit alone. Subtracting the generator's own reconstruction cancels
         what it does to every face (slight blur, colour bias), leaving only what the request changes."""
         out = self.g(torch.cat([x, x]), torch.cat([c_trg, c_src]))
+        return out[: len(x)] - out[len(x):]
+
+    @property
+    def bilateral(self) -> bool:
+        """True when the generator predicts a bilateral grid that can be sliced at any resolution."""
+        return isinstance(self.g, BilateralGenerator)
+
+    @torch.no_grad()
+    def change_at(self, x: torch.Tensor, c_src: torch.Tensor, c_trg: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
+        """The change at `full`'s resolution (bilateral generators only): the grids predicted from x (the face at
+        the model's size) for target and source, each sliced with `full` (the same aligned face at any size,
+        [-1, 1], [N, 3, H, W]) as the guide, and subtracted like change(). [N, 3, H, W] in [-1, 1] units."""
+        if not self.bilateral:
+            raise TypeError("change_at needs a bilateral generator (config head: bilateral)")
+        out = self.g.edit(torch.cat([x, x]), torch.cat([c_trg, c_src]), torch.cat([full, full]))
         return out[: len(x)] - out[len(x):]

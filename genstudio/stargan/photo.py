@@ -1,7 +1,9 @@
 """Photo in, edited photo out: detect -> align like CelebA -> StarGAN change -> paste back at full resolution.
 
-Only the generator's change is brought back into the photo (upsampled and feathered), so the photo keeps its
-own resolution and every pixel outside the face mask is untouched.
+Only the generator's change is brought back into the photo (feathered), so the photo keeps its own resolution
+and every pixel outside the face mask is untouched. A pixel generator's change is computed at the model's
+resolution and upsampled; a bilateral-grid generator's grid is sliced with the aligned crop at the photo's own
+resolution (up to FULL_SIDE) as the guide, so its change follows the photo's own edges, pixel for pixel.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ HAIR_ROUTE: dict[str, str] = {
     "Black_Hair": "recolor", "Blond_Hair": "recolor", "Brown_Hair": "gan", "Gray_Hair": "recolor",
 }
 WORK_SIDE = 512  # the crop side at which changes are computed before the final upsampling to the photo
+FULL_SIDE = 1024  # a bilateral change is sliced at the face's own resolution up to this (paste_change's cap)
 
 
 @dataclass
@@ -57,7 +60,10 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
                 strength: float, hair_method: str | None = None) -> np.ndarray:
     """The change (float, 0..255 units) to add to an aligned crop of any size.
 
-    "gan": the generator's change for the whole request, upsampled from the model's resolution.
+    With a pixel generator each change below is computed at the model's resolution and upsampled onto the
+    crop; with a bilateral generator it is the grid sliced with `crop` itself as the guide (the crop's own
+    resolution, so `crop` must be the real aligned crop whatever the route).
+    "gan": the generator's change for the whole request.
     "masked": the generator's hair change, but only inside a soft hair mask (no colour spill onto the face).
     "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
     With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
@@ -68,16 +74,21 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
         raise ValueError(f"hair_method must be one of {HAIR_METHODS}")
     side = crop.shape[0]
 
-    def up(delta: torch.Tensor) -> np.ndarray:
-        arr = delta[0].permute(1, 2, 0).numpy() * 127.5
+    full = uint8_to_tensor(crop[None]) if editor.bilateral else None
+
+    def change(req: Request) -> np.ndarray:
+        c_trg = editor.target_labels(c_src, req)
+        if full is not None:  # the grid sliced at the crop's own resolution: nothing to upsample
+            return editor.change_at(x, c_src, c_trg, full)[0].permute(1, 2, 0).numpy() * 127.5
+        arr = editor.change(x, c_src, c_trg)[0].permute(1, 2, 0).numpy() * 127.5
         return cv2.resize(arr, (side, side), interpolation=cv2.INTER_CUBIC)
 
     if hair_method == "gan" or request.hair is None:
-        return up(editor.change(x, c_src, editor.target_labels(c_src, request))) * float(strength)
+        return change(request) * float(strength)
     out = np.zeros((side, side, 3), np.float32)
     if request.set:
-        out += up(editor.change(x, c_src, editor.target_labels(c_src, Request(set=request.set)))) * float(strength)
-    hair_change = up(editor.change(x, c_src, editor.target_labels(c_src, Request(hair=request.hair))))
+        out += change(Request(set=request.set)) * float(strength)
+    hair_change = change(Request(hair=request.hair))
     mask = hair_mask(crop, hair_change)
     if hair_method == "masked":
         return out + hair_change * mask[..., None] * float(strength)
@@ -92,8 +103,9 @@ def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Req
     probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))
     c_src = editor.source_labels(probs)
     c_trg = editor.target_labels(c_src, request)
-    work = int(min(max(native_side_from(alignment), editor.size), WORK_SIDE))
-    crop = alignment.crop(photo, work) if hair_method in ("masked", "recolor") else np.zeros((work, work, 3))
+    work = int(min(max(native_side_from(alignment), editor.size), FULL_SIDE if editor.bilateral else WORK_SIDE))
+    needs_crop = editor.bilateral or hair_method in ("masked", "recolor")
+    crop = alignment.crop(photo, work) if needs_crop else np.zeros((work, work, 3))
     change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method)
     edited, mask = paste_change(photo, alignment, change)
     source = {a: round(float(p), 4) for a, p in zip(editor.attributes, probs[0].tolist(), strict=True)}

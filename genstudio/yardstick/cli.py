@@ -47,3 +47,42 @@ def eval_person(names: tuple[str, ...], truncation: float, data_root: str, json_
     click.echo("\nAttribute rates (classifier > 0.5):\n" + format_rates(rates))
     if json_out:
         Path(json_out).write_text(json.dumps({"rows": rows, "rates": rates}, indent=2) + "\n")
+
+
+@eval_group.command("makeup")
+@click.option("--weights", "name", default="makeup-stargan48", show_default=True, help="Makeup model under weights/.")
+@click.option("--judge", default="face-judge", show_default=True,
+              help="Attribute classifier that reads the edits (face-attributes when face-judge is not installed).")
+@click.option("--n", type=int, default=60, show_default=True, help="Held-out faces, one scene each.")
+@click.option("--seed", type=int, default=None, help="Scene seed (default: the yardstick's fixed one).")
+@click.option("--data-root", default="../shared/datasets", show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True)
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None,
+              help="Metrics JSON [default: runs/makeup-scene/<weights>.json].")
+def eval_makeup(name: str, judge: str, n: int, seed: int | None, data_root: str, threads: int,
+                json_out: str | None) -> None:
+    """Every edit of the makeup service on held-out faces pasted into 1024×768 scenes, through the service's own
+    photo pipeline: success, drift, face colour noise (beside real-face references), pixels changed outside
+    the face, detection."""
+    import torch
+
+    from ..services.makeup import SERVICE
+    from .makeup import SEED, evaluate, format_table, load_heldout, load_judge
+
+    torch.set_num_threads(threads)
+    pipeline = SERVICE.load(name)
+    classifier, used = load_judge(judge)
+    if used != judge:
+        click.echo(f"{judge} is not installed: judging with {used}", err=True)
+    faces, pool = load_heldout(data_root, n)
+    result = evaluate(pipeline, classifier, faces, pool, SEED if seed is None else seed,
+                      progress=lambda m: click.echo(m, err=True))
+    result = {"weights": name, "checkpoint": pipeline.checkpoint, "judge": used,
+              "judge_checkpoint": getattr(classifier, "checkpoint", ""),
+              "reader": "face-attributes" if pipeline.editor.reader is not None else "critic", **result}
+    click.echo(f"Scene yardstick: {name} ({pipeline.checkpoint}), judge {used}, {len(faces.images)} held-out faces\n")
+    click.echo(format_table(result))
+    out = Path(json_out or f"runs/makeup-scene/{name}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    click.echo(f"\nmetrics: {out}", err=True)

@@ -32,6 +32,23 @@ def write_tiny_stargan(root: Path, name: str = "makeup-stargan48") -> Path:
     return root / name
 
 
+TINY_BILATERAL = {**TINY, "head": "bilateral", "luma_bins": 4}
+
+
+def write_tiny_bilateral(root: Path, name: str = "makeup-bilateral", coeff_std: float = 0.0) -> Path:
+    """A tiny bilateral-grid StarGAN: the identity as initialised (coeff_std 0), else random colour transforms."""
+    torch.manual_seed(0)
+    g, d = build(TINY_BILATERAL)
+    with torch.no_grad():
+        if coeff_std:
+            g.coeffs.weight.normal_(0, coeff_std)
+        d.cls.weight.zero_()
+    tensors = {f"G.{k}": v for k, v in g.state_dict().items()}
+    tensors.update({f"D.{k}": v for k, v in d.state_dict().items()})
+    save(root / name, tensors, {"family": "makeup", "architecture": "stargan", **TINY_BILATERAL}, half=False)
+    return root / name
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("makeup-weights")

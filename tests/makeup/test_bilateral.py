@@ -43,3 +43,67 @@ def test_a_flat_region_gets_a_flat_change():
     big = F.interpolate(x, scale_factor=4)
     pooled = F.avg_pool2d(g.edit(x, torch.ones(1, 7), big), 4)
     assert (pooled - g(x, torch.ones(1, 7))).abs().mean() < 0.15 * change.abs().mean()
+
+
+# -- in the photo pipeline: weights with `head: bilateral` slice their grid at the crop's own resolution --------
+
+
+def _bilateral_editor(tmp_path, monkeypatch, coeff_std: float = 0.0):
+    from genstudio.stargan.editor import StarGanEditor
+
+    from .conftest import write_tiny_bilateral
+
+    write_tiny_bilateral(tmp_path, "makeup-bilateral", coeff_std)
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path))
+    return StarGanEditor.from_weights("makeup-bilateral")
+
+
+def test_from_weights_builds_the_bilateral_generator(tmp_path, monkeypatch):
+    editor = _bilateral_editor(tmp_path, monkeypatch)
+    assert isinstance(editor.g, BilateralGenerator) and editor.bilateral
+    assert editor.g.luma_bins == 4 and editor.size == 32
+
+
+def test_identity_grid_changes_nothing_in_a_photo(tmp_path, monkeypatch, astronaut):
+    import numpy as np
+
+    from genstudio.stargan.editor import Request
+    from genstudio.stargan.photo import crop_change, crop_tensor, edit_face, find_faces
+
+    editor = _bilateral_editor(tmp_path, monkeypatch)
+    face = find_faces(astronaut)[0]
+    for request in (Request(set={"Young": 0.0}), Request(hair="Brown_Hair"), Request(hair="Blond_Hair")):
+        edit = edit_face(editor, astronaut, face, request, 1.0)
+        assert np.array_equal(edit.image, astronaut)
+    x, _, alignment = crop_tensor(astronaut, face, editor.size)
+    crop = alignment.crop(astronaut, 200)
+    change = crop_change(editor, crop, x, torch.zeros(1, 7), Request(set={"Male": 1.0}), 1.0)
+    assert change.shape == (200, 200, 3) and np.abs(change).max() == 0
+
+
+def test_the_change_is_sliced_at_the_crops_own_resolution(tmp_path, monkeypatch):
+    """A crop with one-pixel stripes: the sliced change follows them pixel for pixel (bright and dark columns
+    are read from different brightness bins), which no change upsampled from the model's 32 px could do."""
+    import numpy as np
+
+    from genstudio.imaging import uint8_to_tensor
+    from genstudio.stargan.editor import Request
+    from genstudio.stargan.photo import crop_change
+
+    editor = _bilateral_editor(tmp_path, monkeypatch, coeff_std=0.05)
+    side = 160
+    crop = np.full((side, side, 3), 40, np.uint8)
+    crop[:, ::2] = 210  # one-pixel columns, bright and dark
+    x = F.interpolate(uint8_to_tensor(crop[None]), size=(32, 32), mode="area")
+    c_src = torch.zeros(1, 7)
+    request = Request(set={"Male": 1.0, "Young": 1.0})
+    change = crop_change(editor, crop, x, c_src, request, 1.0)
+    assert change.shape == (side, side, 3)
+    c_trg = editor.target_labels(c_src, request)
+    want = (editor.g.edit(x, c_trg, uint8_to_tensor(crop[None])) - editor.g.edit(x, c_src, uint8_to_tensor(crop[None])))
+    np.testing.assert_allclose(change, want[0].permute(1, 2, 0).numpy() * 127.5, atol=1e-3)
+    columns = change[side // 4: 3 * side // 4, side // 4: 3 * side // 4].mean(0)  # [cols, 3]
+    stripes = np.abs(np.diff(columns, axis=0)).mean()
+    assert stripes > 0.5 and stripes > 0.5 * np.abs(columns).mean()  # alternates column by column
+    half = crop_change(editor, crop, x, c_src, request, 0.5)
+    np.testing.assert_allclose(half, 0.5 * change, atol=1e-4)

@@ -1,0 +1,93 @@
+"""The scene yardstick (`genstudio eval makeup`) end to end on tiny weights: scenes made from the astronaut's
+face (no CelebA), the service's own pipeline, a tiny random judge. Checks the table's shape and the invariants
+that hold whatever the models: nothing changes outside the face, and the strength-0 job measures zero."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from genstudio.classifier import build_classifier
+from genstudio.data.celeba import ATTRIBUTES
+from genstudio.faces import align_face
+from genstudio.stargan.photo import find_faces
+from genstudio.weights import save
+from genstudio.yardstick import makeup as yardstick
+from genstudio.yardstick.cli import eval_group
+
+from .conftest import write_tiny_stargan
+
+
+def astronaut_heldout(photo: np.ndarray) -> yardstick.HeldOut:
+    """Three CelebA-like crops: her face, the same face mirrored (the same person), and a darker copy."""
+    crop = align_face(find_faces(photo)[0], 128).crop(photo)
+    images = np.stack([crop, crop[:, ::-1], (crop * 0.8).astype(np.uint8)])
+    labels = np.zeros((3, len(ATTRIBUTES)), np.float32)
+    labels[:, [ATTRIBUTES.index("Young"), ATTRIBUTES.index("Brown_Hair")]] = 1.0
+    return yardstick.HeldOut(images, labels, np.array([7, 7, 8]))
+
+
+@pytest.fixture
+def tiny_root(tmp_path, monkeypatch):
+    """Tiny StarGAN as makeup-stargan48 and a tiny random judge as face-attributes (no face-judge installed)."""
+    write_tiny_stargan(tmp_path)
+    torch.manual_seed(0)
+    cfg = {"attributes": list(ATTRIBUTES), "width": 4, "image_size": 32}
+    judge = build_classifier(cfg)
+    save(tmp_path / "face-attributes", judge.state_dict(), {"family": "classifier", **cfg}, half=False)
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path))
+    return tmp_path
+
+
+def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path):
+    faces = astronaut_heldout(astronaut)
+    monkeypatch.setattr(yardstick, "load_heldout", lambda root, n: (faces, faces))
+    out = tmp_path / "metrics.json"
+    result = CliRunner().invoke(eval_group, ["makeup", "--weights", "makeup-stargan48", "--n", "3",
+                                             "--json-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "face-judge is not installed: judging with face-attributes" in result.output
+    metrics = json.loads(out.read_text())
+    assert metrics["judge"] == "face-attributes" and metrics["weights"] == "makeup-stargan48"
+
+    # the table: a header, one row per edit the service offers, then the three references
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("|")]
+    assert lines[0].startswith("| edit | faces | success before → after |") and set(lines[1]) <= set("|-")
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
+    labels = [e[0] for e in yardstick.service_edits()]
+    assert len(labels) == 10 and [r[0] for r in rows[:10]] == labels
+    assert [r[0] for r in rows[10:]] == ["*reference: no edit (strength 0)*", "*reference: same face, white "
+                                         "balance ±6 %*", "*reference: another photo of the same person*"]
+    assert all(len(r) == 7 for r in rows)
+    assert "Detection: the pasted face found in" in result.output
+
+    # invariants
+    det = metrics["detection"]
+    assert det["scenes"] == 3 and det["found"] >= 2  # the astronaut's face is found in the scenes
+    edits = {r["edit"]: r for r in metrics["edits"]}
+    assert edits["blond hair"]["faces"] == det["found"] and edits["brown hair"]["faces"] == 0  # she is brunette
+    assert edits["young"]["faces"] == 0 and edits["old"]["faces"] == det["found"]
+    for r in metrics["edits"]:
+        assert r["changed_outside_face"] == 0, r["edit"]
+    noop, wb, same = metrics["references"]
+    assert noop["faces"] == det["found"] and noop["face_colour_noise"] == 0 and noop["drift"] == 0
+    assert noop["changed_outside_face"] == 0
+    assert edits["old"]["face_colour_noise"] > 0.1 and edits["old"]["mean_abs_change"] > 0.5  # edits do change
+    assert 0 < wb["face_colour_noise"] < edits["old"]["face_colour_noise"]
+    assert same["faces"] == 2  # faces 0 and 1 are the same person; face 2 has no other photo
+
+
+def test_scenes_are_fixed_and_recrop_gives_the_photo_back(astronaut):
+    crop = astronaut_heldout(astronaut).images[0]
+    a, b = yardstick.make_scene(crop, 4), yardstick.make_scene(crop, 4)
+    assert np.array_equal(a.image, b.image) and a.image.shape == (768, 1024, 3)
+    assert 100 <= a.side <= 300 and abs(a.roll) <= 10
+    back = a.recrop(a.image).astype(int)
+    assert np.abs(back - crop.astype(int))[16:-16, 16:-16].mean() < 8  # only resampling between the two
+    region = a.face_region()
+    centre, _ = a.true_box()
+    assert region[int(centre[1]), int(centre[0])] and not region[0, 0]
