@@ -50,7 +50,7 @@ def main() -> None:
         with open(args.config) as fh:
             network = build_networks(yaml.safe_load(fh)["model"])[0].eval()
         checkpoint, what = "random", f"random weights shaped like {args.config} (model not installed)"
-    gen = PersonPipeline(args.model, network, checkpoint, None)
+    gen = PersonPipeline(args.model, network, checkpoint, None, upsampler=args.upsampler)
     params = sum(p.numel() for p in network.parameters())
     print(f"generator: {what}; {params / 1e6:.2f} M parameters; {network.resolution} px; "
           f"torch threads {torch.get_num_threads()}")
@@ -62,18 +62,14 @@ def main() -> None:
     seconds = timed(lambda: gen.generate({"mode": "interpolate", "seed": 1, "seed_b": 2, "frames": 16,
                                           "method": "slerp", "truncation": 0.8}, {}), args.repeats)
     print(f"interpolation, 16 frames: {seconds * 1000:.1f} ms  (target < 500 ms)")
-    if is_installed(args.upsampler):
-        from genstudio.imaging import to_pil
-        from genstudio.upsampler.model import load_upsampler
-        from genstudio.wgan.latent import z_for_seeds
-
-        up = load_upsampler(args.upsampler)
-
-        def sixteen_big() -> None:
-            with torch.no_grad():
-                to_pil(up(network.eval()(z_for_seeds(range(16), network.z_dim, 0.8))))
-        seconds = timed(sixteen_big, args.repeats)
-        print(f"16 faces at {2 * network.resolution} px ({args.upsampler}): {seconds * 1000:.1f} ms  (target < 1 s)")
+    if is_installed(args.upsampler):  # the service's own 2× path: generator, then the up-sampler from the cache
+        params = {"mode": "generate", "count": 16, "seed": 0, "truncation": 0.8, "resolution": "2x"}
+        seconds = timed(lambda: gen.generate(params, {}), args.repeats)
+        size = gen.generate({**params, "count": 1}, {})[0].image.width
+        print(f"16 faces at {size} px ({args.upsampler}, {gen.upsampler().checkpoint}): {seconds * 1000:.1f} ms  "
+              "(target < 1 s)")
+    else:
+        print(f"16 faces at 2x: skipped, {args.upsampler} is not installed")
 
 
 if __name__ == "__main__":

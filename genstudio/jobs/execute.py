@@ -94,10 +94,11 @@ def _execute(job_id: str) -> str | None:
                 raise RuntimeError(f"the model made {len(outputs)} image(s); image {job.only_index} is not among them")
         prefix = owner_prefix(job.user_id, job.session_key)
         for index, output in made:
-            recipe = make_recipe(job.service, job.model, pipeline.checkpoint, job.params, index, output.extra)
+            checkpoint = output.checkpoint or pipeline.checkpoint
+            recipe = make_recipe(job.service, job.model, checkpoint, job.params, index, output.extra)
             data = encode_png(output.image, recipe)
             image = Image(id=new_id(), job=job, user_id=job.user_id, session_key=job.session_key, index=index,
-                          service=job.service, model=job.model, checkpoint=pipeline.checkpoint, recipe=recipe,
+                          service=job.service, model=job.model, checkpoint=checkpoint, recipe=recipe,
                           storage_key="", sha256=hashlib.sha256(data).hexdigest(),
                           width=output.image.width, height=output.image.height)
             image.storage_key = f"images/{prefix}/{image.id}.png"

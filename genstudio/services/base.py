@@ -16,6 +16,7 @@ from typing import Any
 
 from PIL import Image
 
+from .. import weights
 from ..errors import ParamError, brief
 from ..model_cache import MODELS
 from .params import Schema
@@ -30,10 +31,12 @@ def no_progress(fraction: float, preview: Image.Image | None = None) -> None:
 
 @dataclass
 class Output:
-    """One generated image and the extra recipe entries specific to it (e.g. its frame or term)."""
+    """One generated image and the extra recipe entries specific to it (e.g. its frame or term). `checkpoint`,
+    when set, replaces the pipeline's for this image: a second model shaped it (e.g. `gen+upsampler`)."""
 
     image: Image.Image
     extra: dict[str, Any] = field(default_factory=dict)
+    checkpoint: str = ""
 
 
 class Pipeline(ABC):
@@ -73,6 +76,8 @@ class Service(ABC):
     # template shown under the image (given `image`, `recipe` and `service`; e.g. an interpolation's animation).
     extra_labels: Mapping[str, str] = {}
     value_labels: Mapping[str, str] = {}
+    # Per-image entries that are machine values (model names, hashes): shown as code, never translated.
+    code_extras: tuple[str, ...] = ()
     image_template: str | None = None
 
     def models(self) -> list[str]:
@@ -89,6 +94,31 @@ class Service(ABC):
 
     def status(self) -> str:
         return "ready" if self.is_installed() else "missing"
+
+    def choice_models(self) -> dict[str, dict[str, str]]:
+        """Choices that need a model of their own beside the service's: {parameter: {choice: model name}} (e.g. a
+        2× resolution drawn through an up-sampler). `/api/v1/services` says whether each is installed, pages
+        disable a missing one, and prepare() refuses it before a job exists."""
+        return {}
+
+    def missing_choice(self, params: Mapping[str, Any]) -> tuple[str, str, str] | None:
+        """(parameter, choice, model) of the first choice in params whose model is not installed, or None."""
+        for name, needs in self.choice_models().items():
+            model = needs.get(params.get(name))  # type: ignore[arg-type]
+            if model is not None and not weights.is_installed(model):
+                return name, str(params.get(name)), model
+        return None
+
+    def describe_params(self) -> list[dict[str, Any]]:
+        """The schema's description for the API listing: a parameter whose choices need a model of their own says
+        which and whether it is installed (`needs`: {choice: {"model", "status"}})."""
+        out = self.schema.describe()
+        needs = self.choice_models()
+        for param in out:
+            if param["name"] in needs:
+                param["needs"] = {choice: {"model": model, "status": "ready" if weights.is_installed(model) else
+                                           "missing"} for choice, model in needs[param["name"]].items()}
+        return out
 
     def _known(self, model_name: str | None) -> str:
         model_name = model_name or self.default_model
@@ -119,6 +149,10 @@ class Service(ABC):
         """
         if self.accepts_upload and "image" not in files:
             raise ParamError("image", "an image file is required")
+        missing = self.missing_choice(params)
+        if missing is not None:
+            raise ParamError(missing[0], "%(choice)s is not available on this server: it needs the model %(model)s, "
+                             "which is not installed", choice=missing[1], model=missing[2])
         return {}
 
     def example(self) -> Image.Image | None:

@@ -210,6 +210,8 @@ class Param:
     `when` = (other parameter, its values) marks a parameter that only matters for those values (e.g. the end
     face of an interpolation): otherwise it is dropped, so it is neither drawn at random nor recorded.
     `labels` gives display names to choices that capitalising would spell wrong (e.g. "dpm++" -> "DPM++").
+    `omit_default` leaves the default value out of the params (a parameter added after images were made with
+    what is now its default): older recipes then make the same file again, byte for byte.
     """
 
     name: str
@@ -222,6 +224,7 @@ class Param:
     max_items: int = 16
     when: tuple[str, tuple[str, ...]] | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    omit_default: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -248,6 +251,10 @@ class Param:
     def used_with(self, params: Mapping[str, Any]) -> bool:
         """Whether this parameter shapes the result, given the request's other parameters."""
         return self.when is None or params.get(self.when[0]) in self.when[1]
+
+    def recorded(self, params: Mapping[str, Any]) -> bool:
+        """Whether the validated params keep this parameter (used, and not an omitted default)."""
+        return self.used_with(params) and not (self.omit_default and params.get(self.name) == self.default)
 
     def coerce(self, value: Any) -> Any:
         """Return the value in its canonical type or raise ParamError naming this parameter."""
@@ -276,7 +283,8 @@ class Schema:
 
     def validate(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
         """Coerce every known parameter, fill defaults, reject unknown names, then drop the parameters that the
-        others leave unused (see Param.when), so identical requests give identical recipes. Seeds may stay None."""
+        others leave unused (see Param.when) and omitted defaults, so identical requests give identical recipes.
+        Seeds may stay None."""
         raw = dict(raw or {})
         if not isinstance(raw, dict):
             raise ParamError("params", "must be an object")
@@ -290,7 +298,7 @@ class Schema:
             if value is None:  # absent or null: the default (which may itself be None: an optional parameter)
                 value = p.default
             out[p.name] = None if (value is None and not p.type.drawn_at_random) else p.coerce(value)
-        return {name: value for name, value in out.items() if self.get(name).used_with(out)}
+        return {name: value for name, value in out.items() if self.get(name).recorded(out)}
 
     def resolve(self, raw: Mapping[str, Any] | None, rng: random.Random | None = None) -> dict[str, Any]:
         """validate() and then draw every missing seed, so that the stored recipe reproduces the result."""

@@ -17,6 +17,12 @@ class ResBlock(nn.Module):
         return x + 0.2 * self.body(x)
 
 
+def bicubic2x(x: torch.Tensor) -> torch.Tensor:
+    """Bicubic 2× up-sampling, [-1, 1] in and out: the base the up-sampler adds its residual to (and, on its own,
+    the baseline every measurement of it compares against)."""
+    return F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
 class Upsampler(nn.Module):
     """[-1, 1] RGB [N, 3, H, W] -> [N, 3, 2H, 2W]: bicubic up-sampling plus a learnt residual."""
 
@@ -30,7 +36,7 @@ class Upsampler(nn.Module):
         nn.init.zeros_(self.tail.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        base = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+        base = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)  # = bicubic2x before the clamp
         h = self.head(x)
         return (base + self.tail(self.up(h + self.blocks(h)))).clamp(-1, 1)
 

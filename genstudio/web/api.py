@@ -62,7 +62,7 @@ def services():
             "default_model": service.default_model,
             "models": [{"name": m, "status": "ready" if service.is_installed(m) else "missing"}
                        for m in service.models()],
-            "params": service.schema.describe(),
+            "params": service.describe_params(),
             "install_hint": service.install_hint if service.status() != "ready" else None,
             "page": f"/{service.name}/",
         })

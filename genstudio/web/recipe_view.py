@@ -103,7 +103,10 @@ def recipe_rows(recipe: dict[str, Any], service: Service | None, width: int, hei
         if key in OWN_SEED_KEYS or key in HIDDEN_EXTRA:
             continue
         name = service.extra_labels.get(key) if service else None
-        rows.append(Row(_(name or label(key)), plain(value, service, _param(schema, key))))
+        if key in getattr(service, "code_extras", ()):
+            rows.append(Row(_(name or label(key)), str(value), code=True))
+        else:
+            rows.append(Row(_(name or label(key)), plain(value, service, _param(schema, key))))
     rows.append(Row(_("Size"), f"{width}×{height}"))
     return rows
 

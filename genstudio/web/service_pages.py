@@ -27,8 +27,10 @@ from ..services.base import Service
 
 
 def form_fields(service: Service) -> list[dict[str, Any]]:
-    """schema.describe() plus what the template needs: the input widget and a step for number ranges."""
-    return [{**p.describe(), "widget": p.type.widget(p), "step": p.type.step(p)} for p in service.schema.params]
+    """The parameters as the API lists them (a choice whose model is missing says so: the form disables it) plus
+    what the template needs: the input widget and a step for number ranges."""
+    described = {d["name"]: d for d in service.describe_params()}
+    return [{**described[p.name], "widget": p.type.widget(p), "step": p.type.step(p)} for p in service.schema.params]
 
 
 def history(service: Service, limit: int = 8) -> tuple[list, Any]:

@@ -19,20 +19,25 @@ def load_history(folder: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text()) if path.is_file() else []
 
 
-def record(folder: Path, steps: int, hours: float, row: dict[str, float]) -> list[dict[str, Any]]:
-    """Append today's measurement to the model's history and return the whole history."""
+def record(folder: Path, steps: int, hours: float, row: dict[str, float],
+           context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Append today's measurement to the model's history and return the whole history. `context` says what else
+    the numbers depend on (e.g. an up-sampler's generator and features); it is kept with the row."""
     history = load_history(folder)
     history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": round(hours, 2),
-                    **{k: round(float(row[k]), 4) for k in METRICS}})
+                    **dict(context or {}), **{k: round(float(row[k]), 4) for k in METRICS}})
     (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     return history
 
 
-def history_table(history: list[dict[str, Any]]) -> str:
-    lines = ["| date | steps | wall time (h) | FID ↓ | KID×1000 ↓ | precision ↑ | recall ↑ |", "|---" * 7 + "|"]
+def history_table(history: list[dict[str, Any]], columns: tuple[str, ...] = ()) -> str:
+    """The history as markdown; `columns` adds context entries (record's `context`) after the wall time."""
+    head = ["date", "steps", "wall time (h)", *columns, "FID ↓", "KID×1000 ↓", "precision ↑", "recall ↑"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for h in history:
-        lines.append(f"| {h['date']} | {h['steps']:,} | {h['wall_time_h']:.2f} | {h['fid']:.2f} | {h['kid']:.2f} | "
-                     f"{h['precision']:.2f} | {h['recall']:.2f} |")
+        cells = [h["date"], f"{h['steps']:,}", f"{h['wall_time_h']:.2f}", *(str(h.get(c, "")) for c in columns),
+                 f"{h['fid']:.2f}", f"{h['kid']:.2f}", f"{h['precision']:.2f}", f"{h['recall']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -34,19 +34,35 @@ def eval_pokemon(names: tuple[str, ...], data_root: str, json_out: str | None) -
 @eval_group.command("person")
 @click.option("--weights", "names", multiple=True, default=("person-wgan",), show_default=True,
               help="Generator name(s) under weights/ (repeat to compare several).")
+@click.option("--upsampler", default=None,
+              help="Measure at 2× instead: the generators' faces through this up-sampler (and bicubic) against "
+                   "the sharp held-out photos at twice their resolution, e.g. person-upsampler.")
+@click.option("--features", default="face-judge", show_default=True,
+              help="With --upsampler: the classifier whose features measure (face-attributes if it is missing).")
 @click.option("--truncation", type=float, default=1.0, show_default=True)
+@click.option("--limit", type=int, default=None, help="At most this many faces per half (a quick look).")
 @click.option("--data-root", default="../shared/datasets", show_default=True)
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the rows as JSON.")
-def eval_person(names: tuple[str, ...], truncation: float, data_root: str, json_out: str | None) -> None:
+def eval_person(names: tuple[str, ...], upsampler: str | None, features: str, truncation: float,
+                limit: int | None, data_root: str, json_out: str | None) -> None:
     """FID / KID / precision / recall in face-classifier features, against held-out identities."""
-    from .person import evaluate, format_rates
+    from .person import evaluate, evaluate_2x, format_rates
     from .pokemon import format_table
 
-    rows, rates = evaluate(list(names), data_root, truncation, progress=lambda m: click.echo(m, err=True))
+    progress = lambda m: click.echo(m, err=True)  # noqa: E731
+    facts: dict = {}
+    if upsampler:
+        rows, rates, facts = evaluate_2x(list(names), upsampler, data_root, features, truncation, limit, progress)
+        click.echo(f"At {facts['size']} px, in the features of {facts['features']} ({facts['features_input']} px "
+                   f"input), against {facts['reference_images']} sharp held-out photos:\n")
+        if int(facts["features_input"]) < int(facts["size"]):
+            click.echo(f"(these features see {facts['features_input']} px: detail above that does not count)\n")
+    else:
+        rows, rates = evaluate(list(names), data_root, truncation, limit, progress=progress)
     click.echo(format_table(rows))
     click.echo("\nAttribute rates (classifier > 0.5):\n" + format_rates(rates))
     if json_out:
-        Path(json_out).write_text(json.dumps({"rows": rows, "rates": rates}, indent=2) + "\n")
+        Path(json_out).write_text(json.dumps({"rows": rows, "rates": rates, **facts}, indent=2) + "\n")
 
 
 @eval_group.command("makeup")

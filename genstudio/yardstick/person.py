@@ -4,6 +4,12 @@ attribute's rate in generated versus real faces.
 
 The held-out faces (identity-based validation split) are split in two fixed halves: A is the reference,
 the ladder degrades B. Everything is measured at 64 px, the classifier's input size.
+
+At 2× (`evaluate_2x`, `genstudio eval person --upsampler NAME`): a generator's faces up-sampled by the learned
+up-sampler, and the same faces bicubic-up-sampled, against the sharp held-out photos at twice the generator's
+resolution (128 px for a 64 px generator), beside a ladder at that size (real, the real photos at the generator's
+size and back by bicubic and by the learned up-sampler, blur r = 1 and 2), in the features of a classifier that
+reads that size (`face-judge`, 128 px input; `face-attributes`, 64 px, when it is not installed).
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..classifier import DEFAULT_MODEL as ATTRIBUTES_MODEL
 from ..classifier import load_classifier
 from ..classifier.networks import AttributeClassifier
 from ..data.celeba import load_celeba
 from ..imaging import uint8_to_tensor
 from ..metrics.distances import all_distances
 from ..metrics.ladder import blur, down_up
+from ..upsampler.networks import Upsampler
+from ..weights import is_installed
 
 SIZE = 64
 SEED = 4321
@@ -106,3 +115,107 @@ def format_rates(rates: dict[str, dict[str, float]]) -> str:
     for name, r in rates.items():
         lines.append(f"| {name} | " + " | ".join(f"{r[a]:.2f}" for a in RATE_ATTRIBUTES) + " |")
     return "\n".join(lines)
+
+
+# ---- at 2×: a generator + the learned up-sampler ----------------------------------------------------------
+
+JUDGE = "face-judge"  # the 128 px attribute classifier (configs/classifier-judge-cpu.yaml)
+
+
+def features_classifier(name: str = JUDGE) -> tuple[str, AttributeClassifier]:
+    """(name, classifier) whose features measure faces at 2×: `name`, or face-attributes when it is missing."""
+    chosen = name if is_installed(name) else ATTRIBUTES_MODEL
+    return chosen, load_classifier(chosen)
+
+
+def sharp_halves(data_root: str | Path, size: int, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out identities' sharp photos (real detail at 128 px) at `size`, in fixed halves A and B."""
+    val = load_celeba(data_root, size=size, split="val", sharp_only=True)
+    order = np.random.default_rng(0).permutation(len(val.images))
+    if limit:
+        order = order[: 2 * limit]
+    half = len(order) // 2
+    return val.images[order[:half]], val.images[order[half:2 * half]]
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] [N, 3, H, W] -> uint8 [N, H, W, 3], rounded as the service's PNGs are (imaging.to_pil)."""
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+@torch.no_grad()
+def _batched(fn: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray, batch: int = 50) -> np.ndarray:
+    return np.concatenate([to_uint8(fn(uint8_to_tensor(images[i:i + batch]))) for i in range(0, len(images), batch)])
+
+
+def ladder_rows_2x(b: np.ndarray, up: Upsampler, up_name: str) -> dict[str, np.ndarray]:
+    """The ladder at 2×: B, B area-down-sampled to half size (rounded to 8 bits, a real small photo) and back
+    by bicubic and by the learned up-sampler, B blurred with r = 1 and 2."""
+    from ..upsampler.networks import bicubic2x
+
+    small = _batched(lambda x: F.avg_pool2d(x, 2), b)
+    half = small.shape[1]
+    return {"real (other held-out faces)": b,
+            f"real, {half} px and back (bicubic)": _batched(bicubic2x, small),
+            f"real, {half} px through {up_name}": _batched(up, small),
+            "real, blur r=1": blur(b, 1), "real, blur r=2": blur(b, 2)}
+
+
+@torch.no_grad()
+def generate_2x(generator: torch.nn.Module, up: Upsampler, n: int, truncation: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """n faces at fixed seeds, up-sampled (learned, bicubic) from the generator's output before it is rounded
+    to 8 bits, as the person service's 2× does; with a zero residual the two are identical."""
+    from ..upsampler.networks import bicubic2x
+    from ..wgan.latent import z_for_seeds
+
+    learned, bicubic = [], []
+    for start in range(0, n, 50):
+        x = generator(z_for_seeds(range(SEED + start, SEED + min(n, start + 50)), generator.z_dim, truncation))
+        learned.append(to_uint8(up(x)))
+        bicubic.append(to_uint8(bicubic2x(x)))
+    return np.concatenate(learned), np.concatenate(bicubic)
+
+
+def evaluate_2x(names: list[str], upsampler: str, data_root: str | Path, features: str = JUDGE,
+                truncation: float = 1.0, limit: int | None = None, progress: Callable[[str], None] = print
+                ) -> tuple[Rows, Rows, dict[str, object]]:
+    """(rows, attribute rates, facts) at twice the generators' resolution: the ladder, then per generator
+    "<name> + <upsampler>" and "<name> + bicubic", each against half A of the sharp held-out photos. facts
+    names the features (model, checkpoint, input size), the size, the up-sampler's checkpoint and each
+    generator's."""
+    from ..upsampler.model import load_upsampler
+    from ..wgan.model import load_generator
+
+    up = load_upsampler(upsampler)
+    generators = {name: load_generator(name)[:2] for name in names}
+    sizes = {2 * int(g.resolution) for g, _ in generators.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"the generators have different resolutions: {sorted(sizes)}")
+    size = sizes.pop()
+    clf_name, clf = features_classifier(features)
+    if clf_name != features:
+        progress(f"{features} is not installed: features of {clf_name} ({clf.image_size} px input) instead")
+    a, b = sharp_halves(data_root, size, limit)
+    ref_feats, ref_probs = features_and_probabilities(clf, a)
+    idx = [clf.attributes.index(x) for x in RATE_ATTRIBUTES]
+    rate = lambda probs: dict(zip(RATE_ATTRIBUTES, (probs[:, idx] > 0.5).mean(0).tolist(), strict=True))  # noqa: E731
+    rows, rates = {}, {"real (held-out)": rate(ref_probs)}
+    progress(f"ladder at {size} px ({len(b)} held-out photos) ...")
+    candidates = ladder_rows_2x(b, up, upsampler)
+    made = set()
+    for name, (g, _) in generators.items():
+        progress(f"sampling {len(a)} faces from {name}, up-sampled to {size} px ...")
+        learned, bicubic = generate_2x(g, up, len(a), truncation)
+        candidates[f"{name} + {upsampler}"], candidates[f"{name} + bicubic"] = learned, bicubic
+        made |= {f"{name} + {upsampler}", f"{name} + bicubic"}
+    for row, images in candidates.items():
+        feats, probs = features_and_probabilities(clf, images)
+        rows[row] = all_distances(ref_feats, feats)
+        if row in made:
+            rates[row] = rate(probs)
+    facts = {"size": size, "features": clf_name, "features_checkpoint": getattr(clf, "checkpoint", ""),
+             "features_input": clf.image_size, "upsampler": upsampler,
+             "upsampler_checkpoint": getattr(up, "checkpoint", ""), "reference_images": len(a),
+             "generators": {name: checkpoint for name, (_, checkpoint) in generators.items()}}
+    return rows, rates, facts

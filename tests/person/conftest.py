@@ -12,6 +12,7 @@ import torch
 from genstudio.classifier import AttributeClassifier
 from genstudio.data.celeba import ATTRIBUTES
 from genstudio.latentmap import MapAutoencoder
+from genstudio.upsampler.networks import Upsampler
 from genstudio.weights import save
 from genstudio.wgan.directions import DIRECTION_ATTRIBUTES
 from genstudio.wgan.networks import Critic, Generator
@@ -41,6 +42,26 @@ def tiny_classifier(seed: int = 0) -> AttributeClassifier:
         clf.train()
         clf(tiny_generator(seed)(torch.randn(256, TINY_G["z_dim"])))
     return clf.eval()
+
+
+TINY_UP = {"family": "upsampler", "width": 4, "blocks": 1, "scale": 2}
+
+
+def tiny_upsampler(seed: int = 3, residual: bool = True) -> Upsampler:
+    """A tiny 2× up-sampler. A new one adds nothing to bicubic (its last layer starts at zero, as in training):
+    with `residual` that layer is random, so its output differs from bicubic as a trained one's does."""
+    torch.manual_seed(seed)
+    up = Upsampler(TINY_UP["width"], TINY_UP["blocks"])
+    if residual:
+        with torch.no_grad():
+            torch.nn.init.normal_(up.tail.weight, std=0.2)
+    return up.eval()
+
+
+def write_tiny_upsampler(root: Path, name: str = "person-upsampler", residual: bool = True) -> Path:
+    up = tiny_upsampler(residual=residual)
+    save(root / name, {f"upsampler.{k}": v for k, v in up.state_dict().items()}, dict(TINY_UP), half=False)
+    return root / name
 
 
 def write_tiny_weights(root: Path) -> Path:
@@ -75,6 +96,7 @@ def write_tiny_weights(root: Path) -> Path:
 
     z, logits = label_samples(g, clf, list(range(5)))  # the GAN map: 5 faces of the tiny generator
     save_plane(root / "person-plane", fit_plane(z, logits, ATTRIBUTES), "person-wgan", "tiny")
+    write_tiny_upsampler(root)
     return root
 
 

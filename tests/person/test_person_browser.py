@@ -71,6 +71,44 @@ def test_faces_glasses_demo_and_interpolation(browser_page):
     page.wait_for_function("() => document.querySelector('#interp-gif').naturalWidth === 128")
 
 
+SHOWN = """els => els.map(img => [img.naturalWidth, img.getBoundingClientRect().width,
+                                  getComputedStyle(img).imageRendering])"""
+
+
+def test_2x_faces_are_twice_as_large_and_shown_at_whole_multiples(browser_page):
+    """The resolution switch: 2× faces (through the up-sampler) are twice the native size, and every face, strip
+    and result is shown at its own size or a whole multiple of it, pixelated: never blurred up."""
+    page = browser_page
+    page.goto("/person/")
+    page.fill("#g-count", "3")
+    page.click("#generate-faces")
+    loaded = "n => { const f = [...document.querySelectorAll('#face-grid img')]; " \
+             "return f.length === 3 && f.every(i => i.naturalWidth === n); }"
+    page.wait_for_function(loaded, arg=16)
+    native = page.eval_on_selector_all("#face-grid img", SHOWN)
+    page.click("label[for=p-resolution-2x]")
+    page.click("#generate-faces")
+    page.wait_for_function(loaded, arg=32)
+    double = page.eval_on_selector_all("#face-grid img", SHOWN)
+    assert [n for n, _, _ in double] == [2 * n for n, _, _ in native] == [32] * 3
+    for natural, shown, rendering in native + double:
+        assert shown >= natural and shown % natural == 0 and rendering == "pixelated", (natural, shown)
+
+    page.click("#tab-interpolate")
+    page.fill("#i-frames", "4")
+    page.click("#interpolate")
+    page.wait_for_function("() => (document.querySelector('#interp-strip img') || {}).naturalWidth > 0")
+    (natural, shown, rendering), = page.eval_on_selector_all("#interp-strip img", SHOWN)
+    assert natural == 1 + 4 * 33 and shown % natural == 0 and rendering == "pixelated"
+    assert "resolution=2x" in page.get_attribute("#interp-gif", "src")
+    page.click("#tab-arithmetic")
+    page.fill("#a-plus", "1, 2")
+    page.click("#compute")
+    page.wait_for_function("() => ((document.querySelector('#arith-terms .result img') || {}).style || {}).width")
+    (natural, shown, _), = page.eval_on_selector_all("#arith-terms .result img", SHOWN)
+    assert natural == 32 and shown % natural == 0
+
+
 def test_clicked_faces_are_marked_and_each_tab_shows_its_own_results(browser_page):
     page = browser_page
     page.goto("/person/")

@@ -198,7 +198,8 @@ from genstudio.uploads import Upload, open_upload
 _buf = io.BytesIO()
 Image.fromarray(data.astronaut()).save(_buf, format="PNG")
 FILES = {"makeup": {"image": Upload(_buf.getvalue(), open_upload(_buf.getvalue()))}}
-EXAMPLES = {"makeup": {"hair": "blond"}, "pokemon": {"count": 1, "steps": 2}, "person": {"count": 1}}
+EXAMPLES = {"makeup": {"hair": "blond"}, "pokemon": {"count": 1, "steps": 2},
+            "person": {"count": 1, "resolution": "2x"}}  # 2x: through the up-sampler
 """
 
 
@@ -210,7 +211,8 @@ def test_every_pipeline_runs_without_training_code_or_accelerate(every_model):
     assert [m for m in out["modules"] if is_training(m) or m.startswith("accelerate")] == []
     # the probe did load the model code, so the check above is not vacuous
     assert {"genstudio.diffusion.model", "genstudio.pokegan.model", "genstudio.stargan.photo",
-            "genstudio.wgan.model", "genstudio.classifier", "genstudio.latentmap"} <= set(out["modules"])
+            "genstudio.wgan.model", "genstudio.classifier", "genstudio.latentmap",
+            "genstudio.upsampler.model"} <= set(out["modules"])
 
 
 def test_the_gan_services_load_no_accelerate_even_when_installed(every_model):

@@ -55,3 +55,14 @@ def test_a_float_without_both_bounds_is_a_free_number_field():
     free = Param("scale", "float", 1.0, 0.0)
     assert (free.type.widget(free), free.type.step(free)) == ("number", "any")
     assert Schema((free,)).validate({"scale": "1e3"}) == {"scale": 1000.0}
+
+
+def test_an_omitted_default_is_not_recorded_so_older_recipes_stay_the_same():
+    """A parameter added after images were made (omit_default): at its default it is left out of the params, so a
+    recipe from before it existed validates to the same params (and makes the same file again)."""
+    schema = Schema((Param("count", "int", 1, 1, 8), Param("size", "choice", "small", choices=("small", "big"),
+                                                              omit_default=True)))
+    assert schema.validate({"count": 2}) == {"count": 2} == schema.validate({"count": 2, "size": "small"})
+    assert schema.validate({"count": 2, "size": "big"}) == {"count": 2, "size": "big"}
+    with pytest.raises(ParamError, match="must be one of"):
+        schema.validate({"size": "huge"})

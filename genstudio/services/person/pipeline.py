@@ -12,30 +12,62 @@ from PIL import Image
 
 from ...errors import ParamError
 from ...imaging import grid, to_pil
+from ...model_cache import MODELS
+from ...upsampler.model import load_upsampler
+from ...upsampler.networks import Upsampler
+from ...weights import is_installed
 from ...wgan.latent import apply_directions, interpolate, z_for_seeds
 from ...wgan.model import Directions
 from ...wgan.networks import Generator, GrownGenerator
 from ..base import Output, Pipeline, ProgressFn, no_progress
 
+NATIVE, DOUBLE = "native", "2x"  # the `resolution` parameter: the generator's own, or 2× through the up-sampler
+RESOLUTIONS = (NATIVE, DOUBLE)
+UPSAMPLER_MODEL = "person-upsampler"
+
 
 class PersonPipeline(Pipeline):
     def __init__(self, model_name: str, network: Generator | GrownGenerator, checkpoint: str,
-                 directions: Directions | None):
+                 directions: Directions | None, upsampler: str = UPSAMPLER_MODEL):
         self.model_name = model_name
         self.network = network.eval().requires_grad_(False)
         self.directions = directions
         self.checkpoint = checkpoint + (f"+{directions.checkpoint}" if directions and directions.checkpoint else "")
         self.z_dim = network.z_dim
+        self.resolution = int(network.resolution)
+        self.upsampler_name = upsampler
         self._lock = threading.Lock()
 
     # -- latent codes ------------------------------------------------------------------------------
     def z(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         return z_for_seeds(seeds, self.z_dim, truncation)
 
+    def upsampler(self) -> Upsampler:
+        """The 2× up-sampler, loaded once per process through the model cache (ParamError when not installed:
+        prepare() refuses such a request before a job exists; this catches "make again" after it was removed)."""
+        if not is_installed(self.upsampler_name):
+            raise ParamError("resolution", "%(choice)s is not available on this server: it needs the model "
+                             "%(model)s, which is not installed", choice=DOUBLE, model=self.upsampler_name)
+        return MODELS.get(self.upsampler_name, load_upsampler)
+
     @torch.no_grad()
-    def render(self, z: torch.Tensor) -> list[Image.Image]:
+    def draw(self, z: torch.Tensor, resolution: str = NATIVE) -> tuple[list[Image.Image], dict[str, Any], str]:
+        """The faces of z at the generator's resolution or 2× (the generator's output up-sampled before it is
+        rounded to 8 bits), with what the recipe records for them: the up-sampler's name and checkpoint in the
+        image's entries, and the checkpoint chain (generator[+directions]+up-sampler)."""
+        if resolution not in RESOLUTIONS:
+            raise ParamError("resolution", "must be one of %(choices)s", choices=", ".join(RESOLUTIONS))
+        up = self.upsampler() if resolution == DOUBLE else None
         with self._lock:  # the web page's JSON endpoints and the job runner share one network
-            return to_pil(self.network(z))
+            x = self.network(z)
+            if up is None:
+                return to_pil(x), {}, self.checkpoint
+            checkpoint = str(getattr(up, "checkpoint", ""))
+            return (to_pil(up(x)), {"upsampler": self.upsampler_name, "upsampler_checkpoint": checkpoint},
+                    f"{self.checkpoint}+{checkpoint}")
+
+    def render(self, z: torch.Tensor, resolution: str = NATIVE) -> list[Image.Image]:
+        return self.draw(z, resolution)[0]
 
     def edited_z(self, z: torch.Tensor, amounts: dict[str, float], keep_others: bool = False) -> torch.Tensor:
         if not amounts or not any(amounts.values()):
@@ -65,21 +97,25 @@ class PersonPipeline(Pipeline):
         arithmetic run (its result: the terms are in the recipe), so one request is one gallery item."""
         mode = params.get("mode") or "generate"
         truncation = float(params.get("truncation") or 1.0)
+        resolution = params.get("resolution") or NATIVE
         if mode in ("generate", "edit"):
             seed = int(params["seed"])
             seeds = [seed + i for i in range(int(params.get("count") or 1))]
             z = self.z(seeds, truncation)
             if mode == "edit":
                 z = self.edited_z(z, dict(params.get("directions") or {}), bool(params.get("keep_others")))
-            return [Output(im, {"face_seed": s}) for im, s in zip(self.render(z), seeds, strict=True)]
+            images, extra, checkpoint = self.draw(z, resolution)
+            return [Output(im, {"face_seed": s, **extra}, checkpoint) for im, s in zip(images, seeds, strict=True)]
         if mode == "interpolate":
             frames = int(params.get("frames") or 16)
             z = self.interpolation_z(int(params["seed"]), int(params["seed_b"]), frames, truncation,
                                      params.get("method") or "slerp")
-            return [Output(strip(self.render(z)))]
+            images, extra, checkpoint = self.draw(z, resolution)
+            return [Output(strip(images), extra, checkpoint)]
         if mode == "arithmetic":
             z = self.arithmetic_z(list(params.get("plus") or []), list(params.get("minus") or []), truncation)
-            return [Output(self.render(z)[0])]
+            images, extra, checkpoint = self.draw(z, resolution)
+            return [Output(images[0], extra, checkpoint)]
         raise ParamError("mode", "unknown mode %(mode)r", mode=mode)
 
     def interpolation_z(self, seed_a: int, seed_b: int, frames: int, truncation: float, method: str) -> torch.Tensor:

@@ -20,14 +20,15 @@ from ...extensions import limiter
 from ...imaging import grid, to_pil
 from ...latentmap import LatentMap, load_latentmap
 from ...model_cache import MODELS
+from ...upsampler.model import HINT as UPSAMPLER_HINT
 from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import label
 from ...weights import is_installed
 from ...wgan.directions import DIRECTION_ATTRIBUTES
 from ...wgan.plane import FacePlane, load_plane
-from . import CLASSIFIER_MODEL, MAP_MODEL, PLANE_MODEL, SERVICE
-from .pipeline import PersonPipeline, animation
+from . import CLASSIFIER_MODEL, MAP_MODEL, PLANE_MODEL, SERVICE, UPSAMPLER_MODEL
+from .pipeline import NATIVE, PersonPipeline, animation
 
 PREVIEW_LIMIT = "600 per minute"  # slider drags send a few requests per second; a script sending more is refused
 SCHEMA = SERVICE.schema
@@ -69,6 +70,7 @@ def args_params() -> dict[str, Any]:
     return {
         "seed": coerce("seed", a.get("seed"), 0),
         "truncation": coerce("truncation", a.get("truncation"), SCHEMA.get("truncation").default),
+        "resolution": coerce("resolution", a.get("resolution"), NATIVE),
     }
 
 
@@ -94,10 +96,12 @@ def classifier_scores(pipeline: PersonPipeline, z: torch.Tensor, attributes) -> 
 
 @bp.get("/")
 def page():
-    directions = SERVICE.pipeline().directions if SERVICE.is_installed() else None
+    pipeline = SERVICE.pipeline() if SERVICE.is_installed() else None
+    directions = pipeline.directions if pipeline else None
     return render_service_page(
         SERVICE, "person/explorer.html", schema=SCHEMA.describe(),
-        directions=directions.names if directions else [],
+        native_px=pipeline.resolution if pipeline else None, upsampler_ready=is_installed(UPSAMPLER_MODEL),
+        upsampler_hint=UPSAMPLER_HINT, directions=directions.names if directions else [],
         ranges=(directions.config.get("ranges") or {}) if directions else {},
         glasses_demo=directions.demo("glasses") if directions else {},
         map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
@@ -109,7 +113,7 @@ def page():
 def preview():
     """One face for slider drags (no job; "Save" makes one)."""
     pipeline, z = preview_z()
-    return _png(pipeline.render(z)[0])
+    return _png(pipeline.render(z, args_params()["resolution"])[0])
 
 
 @bp.get("/preview.json")
@@ -135,7 +139,8 @@ def interpolation(fmt: str):
     frames = coerce("frames", request.args.get("frames"), 16)
     method = coerce("method", request.args.get("method"), "slerp")
     pipeline = SERVICE.pipeline()
-    images = pipeline.render(pipeline.interpolation_z(p["seed"], seed_b, frames, p["truncation"], method))
+    images = pipeline.render(pipeline.interpolation_z(p["seed"], seed_b, frames, p["truncation"], method),
+                             p["resolution"])
     data = animation([enlarge(im) for im in images], fmt)
     response = Response(data, mimetype=f"image/{fmt}")
     response.headers["Cache-Control"] = "public, max-age=3600"

@@ -16,6 +16,7 @@
   const jobPanel = $("job-panel");
   const randomSeed = () => Math.floor(Math.random() * 2147483647);
   const truncation = () => Number($("p-truncation").value);
+  const resolution = () => (document.querySelector('input[name="p-resolution"]:checked') || {}).value || "native";
   const seeds = (text) => text.split(/[\s,]+/).filter(Boolean).map(Number);
   const attribute = (name) => attributeLabels[name] || name.replace(/_/g, " ");
   let currentTab = "generate";
@@ -34,6 +35,20 @@
     Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
     if (text !== undefined) node.textContent = text;
     return node;
+  }
+  /* Faces are never blurred up: shown at their own size or a whole multiple of it (pixelated), the smallest
+   * multiple at least `atLeast` px wide (as the server's enlarge() does for the animations). */
+  function wholeMultiple(width, atLeast) {
+    return width * Math.max(1, Math.ceil(atLeast / width));
+  }
+  function sizeOnLoad(img, atLeast) {
+    img.addEventListener("load", () => { img.style.width = wholeMultiple(img.naturalWidth, atLeast) + "px"; });
+  }
+  /* A strip as wide as whole multiples allow in its box; narrower than its own size only on a small screen. */
+  function fitStrip(img, box) {
+    const width = img.naturalWidth;
+    if (!width) return;
+    img.style.width = width * Math.max(1, Math.floor(box.clientWidth / width)) + "px";
   }
   function showError(message) {
     errorBox.textContent = message;
@@ -112,10 +127,12 @@
   // -- faces ---------------------------------------------------------------------------------------
   $("pane-generate").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const params = { mode: "generate", count: Number($("g-count").value) || 16, truncation: truncation() };
+    const params = { mode: "generate", count: Number($("g-count").value) || 16, truncation: truncation(),
+                     resolution: resolution() };
     if ($("g-seed").value !== "") params.seed = Number($("g-seed").value);
     const job = await runJob(params);
     const gridBox = el("div", { class: "face-grid", id: "face-grid" });
+    if (job.images.length) gridBox.style.setProperty("--face", wholeMultiple(job.images[0].width, 96) + "px");
     job.images.forEach((im, k) => {
       const seed = job.params.seed + k;
       const label = G.t("seed", { n: seed });
@@ -137,14 +154,18 @@
   $("pane-interpolate").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = { mode: "interpolate", seed: Number($("i-seed").value), seed_b: Number($("i-seed-b").value),
-                     frames: Number($("i-frames").value) || 16, method: $("i-method").value, truncation: truncation() };
+                     frames: Number($("i-frames").value) || 16, method: $("i-method").value, truncation: truncation(),
+                     resolution: resolution() };
     const job = await runJob(params);
     const image = job.images[0];
-    $("interp-strip").replaceChildren(el("img", { src: image.url, alt: G.t("seed", { n: params.seed }) + " → " +
-      G.t("seed", { n: params.seed_b }) }));
+    const stripImg = el("img", { src: image.url, alt: G.t("seed", { n: params.seed }) + " → " +
+      G.t("seed", { n: params.seed_b }) });
+    stripImg.addEventListener("load", () => fitStrip(stripImg, $("interp-strip")));
+    $("interp-strip").replaceChildren(stripImg);
     $("interp-open").href = image.page;
     const q = new URLSearchParams({ seed: params.seed, seed_b: params.seed_b, frames: params.frames,
-                                    method: params.method, truncation: params.truncation }).toString();
+                                    method: params.method, truncation: params.truncation,
+                                    resolution: params.resolution }).toString();
     $("interp-gif").src = root.dataset.gifUrl + "?" + q;
     $("interp-gif-link").href = root.dataset.gifUrl + "?" + q;
     $("interp-webp-link").href = root.dataset.webpUrl + "?" + q;
@@ -165,7 +186,8 @@
     return out;
   }
   function previewUrl() {
-    const q = new URLSearchParams({ seed: Number($("e-seed").value) || 0, truncation: truncation() });
+    const q = new URLSearchParams({ seed: Number($("e-seed").value) || 0, truncation: truncation(),
+                                    resolution: resolution() });
     Object.entries(amounts()).forEach(([k, v]) => q.set("d." + k, v));
     if ($("e-keep") && $("e-keep").checked) q.set("keep", "1");
     return root.dataset.previewUrl + "?" + q.toString();
@@ -207,7 +229,7 @@
     } catch (err) { box.replaceChildren(); }
   }
   document.querySelectorAll("input[data-direction]").forEach((r) => r.addEventListener("input", refreshSlider));
-  ["e-seed", "e-keep", "p-truncation"].forEach((id) => { if ($(id)) $(id).addEventListener("change", refreshSlider); });
+  ["e-seed", "e-keep", "p-truncation", "p-resolution-native", "p-resolution-2x"].forEach((id) => { if ($(id)) $(id).addEventListener("change", refreshSlider); });
   document.querySelectorAll(".person-tabs [data-bs-toggle=tab]").forEach((tab) => {
     tab.addEventListener("shown.bs.tab", () => {
       showTab(document.querySelector(tab.dataset.bsTarget).dataset.mode);
@@ -226,9 +248,10 @@
     ev.preventDefault();
     if (!directions.length) return;
     const params = { mode: "edit", count: 1, seed: Number($("e-seed").value) || 0, truncation: truncation(),
-                     directions: amounts(), keep_others: $("e-keep").checked };
+                     directions: amounts(), keep_others: $("e-keep").checked, resolution: resolution() };
     const job = await runJob(params);
     job.images.forEach((im) => {
+      $("saved-faces").style.setProperty("--face", wholeMultiple(im.width, 96) + "px");
       const link = el("a", { href: im.page, title: G.t("saved") });
       link.append(el("img", { src: im.url, alt: G.t("saved") }));
       $("saved-faces").prepend(link);
@@ -247,13 +270,14 @@
   $("pane-arithmetic").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = { mode: "arithmetic", plus: seeds($("a-plus").value), minus: seeds($("a-minus").value),
-                     truncation: truncation() };
+                     truncation: truncation(), resolution: resolution() };
     const job = await runJob(params);
     const terms = $("arith-terms");
     terms.replaceChildren();
     const figure = (src, label, cls, href) => {
       const fig = el("figure", { class: "arith-term mb-0 " + (cls || "") });
       const img = el("img", { src, alt: label });
+      sizeOnLoad(img, cls === "result" ? 160 : 64);
       if (href) { const a = el("a", { href }); a.append(img); fig.append(a); } else fig.append(img);
       fig.append(el("figcaption", { class: "small text-center" }, label));
       return fig;
