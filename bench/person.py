@@ -1,6 +1,6 @@
 """Speed of the person service's generator on this machine.
 
-    python bench/person.py [--model person-wgan] [--upsampler person-upsampler] [--threads N] [--repeats 5]
+    python bench/person.py [--model person-wgan64] [--upsampler person-upsampler] [--threads N] [--repeats 5]
 
 Prints faces per second at batch 1, 16 and 64, and the latency of a 16-frame interpolation (z path +
 generator + PNG-ready PIL images), against the issue's targets: 64 faces < 0.5 s, 16 frames < 0.5 s; with an
@@ -35,8 +35,8 @@ def timed(fn, repeats: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="person-wgan")
-    ap.add_argument("--config", default="configs/person-wgan-cpu.yaml", help="shape to use without weights")
+    ap.add_argument("--model", default="person-wgan64")
+    ap.add_argument("--config", default="configs/person-wgan64-cpu.yaml", help="shape to use without weights")
     ap.add_argument("--upsampler", default="person-upsampler", help="the 2× up-sampler to time, if installed")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=5)

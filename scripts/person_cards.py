@@ -1,6 +1,6 @@
 """Write the model cards and demo images of the person service's shipped models.
 
-    python scripts/person_cards.py [--generator person-wgan] [--map latentmap-faces]
+    python scripts/person_cards.py [--generator person-wgan64] [--map latentmap-faces]
 
 weights/<generator>/: README.md, interpolation.png (strips, slerp and linear), interpolation.gif,
 arithmetic.png (the glasses demo, when person-directions exists), truncation.png.
@@ -228,7 +228,7 @@ def map_card(name: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--generator", default="person-wgan")
+    ap.add_argument("--generator", default="person-wgan64")
     ap.add_argument("--directions", default="person-directions")
     ap.add_argument("--map", default="latentmap-faces")
     args = ap.parse_args()

@@ -1,6 +1,6 @@
 """Fit attribute directions for the person generator (InterFaceGAN-style) and find the glasses demo.
 
-    python scripts/person_directions.py [--generator person-wgan] [--classifier face-attributes]
+    python scripts/person_directions.py [--generator person-wgan64] [--classifier face-attributes]
                                         [--samples 8000] [--out person-directions] [--method logistic]
 
 Samples z from fixed seeds, labels the generated faces with the attribute classifier, fits one linear
@@ -96,7 +96,7 @@ def best_glasses_demo(generator, classifier, seeds: list[int], logits: torch.Ten
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--generator", default="person-wgan")
+    ap.add_argument("--generator", default="person-wgan64")
     ap.add_argument("--classifier", default="face-attributes")
     ap.add_argument("--samples", type=int, default=8000)
     ap.add_argument("--method", choices=("logistic", "mean"), default="logistic")

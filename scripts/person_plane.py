@@ -1,7 +1,7 @@
 """Fit the person map's GAN plane (weights/person-plane): label generated faces with the face classifier and
 lay them out by their attributes (genstudio.wgan.plane), so the map page can decode any point through the GAN.
 
-    .venv/bin/python scripts/person_plane.py [--generator person-wgan] [--faces 3000]
+    .venv/bin/python scripts/person_plane.py [--generator person-wgan64] [--faces 3000]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from genstudio.wgan.plane import fit_plane, save_plane
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generator", default="person-wgan")
+    parser.add_argument("--generator", default="person-wgan64")
     parser.add_argument("--classifier", default="face-attributes")
     parser.add_argument("--faces", type=int, default=3000)
     parser.add_argument("--name", default="person-plane")

@@ -8,7 +8,7 @@ truncation 0.8) score p_0, real faces blurred with r = 2 px p_blur; a slider pos
 score at least halfway between (p_0 + p_blur) / 2. Amounts are tried in steps of 0.5 up to ±6 (the API's
 limit); the range ends before the first step that fails. A few two-slider combinations are measured too.
 
-    .venv/bin/python scripts/person_slider_ranges.py [--generator person-wgan] [--directions person-directions]
+    .venv/bin/python scripts/person_slider_ranges.py [--generator person-wgan64] [--directions person-directions]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ COMBINATIONS = [{"Blond_Hair": 4.0, "Eyeglasses": 5.0}, {"Male": 3.0, "Young": -
 @torch.no_grad()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generator", default="person-wgan")
+    parser.add_argument("--generator", default="person-wgan64")
     parser.add_argument("--directions", default="person-directions")
     parser.add_argument("--data-root", default="../shared/datasets")
     args = parser.parse_args()

@@ -14,8 +14,8 @@ from ..weights import is_installed, model_dir
 from ..weights import load as load_weights
 from .networks import Generator, GrownGenerator
 
-INSTALL_HINT = "train it with: genstudio train person --config configs/person-wgan-cpu.yaml"
-DIRECTIONS_HINT = "fit them with: python scripts/person_directions.py (needs person-wgan and face-attributes)"
+INSTALL_HINT = "train it with: genstudio train person --config configs/person-wgan64-cpu.yaml"
+DIRECTIONS_HINT = "fit them with: python scripts/person_directions.py (needs person-wgan64 and face-attributes)"
 
 
 def build_generator(config: dict[str, Any]) -> Generator | GrownGenerator:

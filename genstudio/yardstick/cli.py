@@ -32,7 +32,7 @@ def eval_pokemon(names: tuple[str, ...], data_root: str, json_out: str | None) -
 
 
 @eval_group.command("person")
-@click.option("--weights", "names", multiple=True, default=("person-wgan",), show_default=True,
+@click.option("--weights", "names", multiple=True, default=("person-wgan64",), show_default=True,
               help="Generator name(s) under weights/ (repeat to compare several).")
 @click.option("--upsampler", default=None,
               help="Measure at 2× instead: the generators' faces through this up-sampler (and bicubic) against "

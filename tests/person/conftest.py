@@ -12,6 +12,7 @@ import torch
 from genstudio.classifier import AttributeClassifier
 from genstudio.data.celeba import ATTRIBUTES
 from genstudio.latentmap import MapAutoencoder
+from genstudio.services.person import DEFAULT_MODEL
 from genstudio.upsampler.networks import Upsampler
 from genstudio.weights import save
 from genstudio.wgan.directions import DIRECTION_ATTRIBUTES
@@ -70,7 +71,7 @@ def write_tiny_weights(root: Path) -> Path:
     tensors = {f"generator.{k}": v for k, v in g.state_dict().items()}
     tensors.update({f"train.generator.{k}": v.clone() for k, v in g.state_dict().items()})
     tensors.update({f"train.critic.{k}": v for k, v in critic.state_dict().items()})
-    save(root / "person-wgan", tensors, {"family": "person", **TINY_G}, half=False)
+    save(root / DEFAULT_MODEL, tensors, {"family": "person", **TINY_G}, half=False)
 
     gen = torch.Generator().manual_seed(1)
     vectors = {a: torch.randn(TINY_G["z_dim"], generator=gen) for a in DIRECTION_ATTRIBUTES}
@@ -95,7 +96,7 @@ def write_tiny_weights(root: Path) -> Path:
     from genstudio.wgan.plane import fit_plane, save_plane
 
     z, logits = label_samples(g, clf, list(range(5)))  # the GAN map: 5 faces of the tiny generator
-    save_plane(root / "person-plane", fit_plane(z, logits, ATTRIBUTES), "person-wgan", "tiny")
+    save_plane(root / "person-plane", fit_plane(z, logits, ATTRIBUTES), DEFAULT_MODEL, "tiny")
     write_tiny_upsampler(root)
     return root
 

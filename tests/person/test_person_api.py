@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from genstudio.recipes import read_recipe
+from genstudio.services.person import DEFAULT_MODEL
 
 from ..conftest import wait_job
 
@@ -223,7 +224,7 @@ def test_gan_map_decodes_every_point_through_the_generator(client):
     plane, _ = load_plane("person-plane")
     x, y = plane.coords[2].tolist()
     drawn = client.get(f"/person/map/decode.png?x={x:.6f}&y={y:.6f}")
-    g, _, _ = load_generator("person-wgan")
+    g, _, _ = load_generator(DEFAULT_MODEL)
     with torch.no_grad():
         expected = g(plane.z_at(torch.tensor([[x, y]])))
     from genstudio.imaging import to_pil

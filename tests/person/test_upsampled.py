@@ -15,6 +15,7 @@ from PIL import Image
 from genstudio import weights
 from genstudio.imaging import to_pil
 from genstudio.recipes import read_recipe
+from genstudio.services.person import DEFAULT_MODEL
 from genstudio.upsampler.model import load_upsampler
 from genstudio.upsampler.networks import bicubic2x
 from genstudio.wgan.latent import z_for_seeds
@@ -52,7 +53,7 @@ def test_2x_faces_are_the_upsampler_applied_to_the_generator_and_record_it(clien
     assert [(im["width"], im["height"]) for im in native["images"]] == [(NATIVE, NATIVE)] * 2
     assert [(im["width"], im["height"]) for im in double["images"]] == [(2 * NATIVE, 2 * NATIVE)] * 2
     # exactly the up-sampler on the generator's output (before rounding), not an enlargement of the small face
-    g, _, _ = load_generator("person-wgan")
+    g, _, _ = load_generator(DEFAULT_MODEL)
     up = load_upsampler("person-upsampler")
     with torch.no_grad():
         x = g(z_for_seeds([11, 12], g.z_dim, 0.7))

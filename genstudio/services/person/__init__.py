@@ -13,7 +13,7 @@ from ..base import Service
 from ..params import Param, Schema
 from .pipeline import DOUBLE, NATIVE, RESOLUTIONS, UPSAMPLER_MODEL, PersonPipeline, check_arithmetic
 
-DEFAULT_MODEL = "person-wgan"
+DEFAULT_MODEL = "person-wgan64"  # grown from the 32 px person-wgan (its card)
 DIRECTIONS_MODEL = "person-directions"
 MAP_MODEL = "latentmap-faces"
 PLANE_MODEL = "person-plane"  # the map decoded through the GAN (scripts/person_plane.py)
