@@ -21,6 +21,7 @@ from PIL import Image
 
 from ..data.pokemon import ANY, TYPES, load_pokemon
 from ..imaging import grid, to_pil, uint8_to_tensor
+from ..training.critics import PatchCritic, hinge_critic_loss
 from ..training.loop import TrainConfig, TrainTask
 from ..training.sections import as_dict
 from ..weights import load as load_weights
@@ -72,6 +73,9 @@ class AutoencoderOptim:
     latent_l2: float = 1e-3  # a light pull of the latent towards 0
     mse_weight: float = 1.0  # beside L1
     train_only: str | None = None  # "decoder": fine-tune the decoder of extra.init_from, keep its latent space
+    adv_weight: float = 0.0  # > 0: a patch critic's hinge term beside L1 + MSE (sharp edges, not averages)
+    adv_from: int = 0  # reconstruction alone before this step
+    critic_width: int = 32
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,11 @@ class AutoencoderTask(TrainTask):
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
         ae, opt = accelerator.prepare(ae, opt)
         self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
+        self.adv_weight, self.adv_from = o.adv_weight, o.adv_from
+        if self.adv_weight > 0:
+            critic = PatchCritic(o.critic_width)
+            opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+            self.modules["critic"], self.optimizers["critic"] = accelerator.prepare(critic, opt_d)
         self.schedulers = {"autoencoder": sched}
         self.ema_modules = ["autoencoder"]
         data = load_pokemon(cfg.data_root, self.size, d.subset, d.limit)
@@ -195,11 +204,22 @@ class AutoencoderTask(TrainTask):
             l1 = (recon - batch).abs().mean()
             mse = F.mse_loss(recon, batch)
             loss = l1 + self.mse_weight * mse + self.latent_l2 * z.pow(2).mean()
+        logs = {}
+        if self.adv_weight > 0:  # same CSV columns before and after the critic joins
+            logs["loss_d"] = 0.0
+            if step >= self.adv_from:
+                critic, opt_d = self.modules["critic"], self.optimizers["critic"]
+                loss_d = hinge_critic_loss(critic, batch, recon)
+                opt_d.zero_grad(set_to_none=True)
+                self.accelerator.backward(loss_d)
+                opt_d.step()
+                logs["loss_d"] = loss_d.item()
+                loss = loss - self.adv_weight * critic(recon).mean()
         opt.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         opt.step()
         self.schedulers["autoencoder"].step()
-        return {"loss": loss.item(), "l1": l1.item(), "z_std": z.detach().float().std().item()}
+        return {"loss": loss.item(), "l1": l1.item(), "z_std": z.detach().float().std().item(), **logs}
 
     @torch.no_grad()
     def sample_grid(self, step: int) -> Image.Image:

@@ -1,5 +1,5 @@
 """Super-resolution networks: a small residual CNN that adds detail to a bicubic 2× up-sampling (so it starts
-as bicubic and learns only what bicubic misses), and a PatchGAN critic that judges 128 px detail."""
+as bicubic and learns only what bicubic misses). Its patch critic is training-only: genstudio.training.critics."""
 
 from __future__ import annotations
 
@@ -39,19 +39,3 @@ class Upsampler(nn.Module):
         base = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)  # = bicubic2x before the clamp
         h = self.head(x)
         return (base + self.tail(self.up(h + self.blocks(h)))).clamp(-1, 1)
-
-
-class PatchCritic(nn.Module):
-    """128 px image -> a map of realism scores, one per ~22 px patch (no normalisation: hinge loss)."""
-
-    def __init__(self, width: int = 32):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(3, width, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(4 * width, 1, 3, 1, 1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)

@@ -22,10 +22,11 @@ from PIL import Image
 
 from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
+from ..training.critics import PatchCritic, hinge_critic_loss
 from ..training.loop import TrainConfig, TrainTask
 from ..weights import save as save_weights
 from ..wgan.facts import training_facts
-from .networks import PatchCritic, Upsampler
+from .networks import Upsampler
 
 
 def degrade(hr: torch.Tensor, generator: torch.Generator | None = None, blur_p: float = 0.3,
@@ -122,7 +123,7 @@ class UpsamplerTask(TrainTask):
         logs = {"loss_d": 0.0}  # same CSV columns before and after the critic joins
         adversarial = step >= self.adv_from and self.adv_weight > 0
         if adversarial:
-            loss_d = F.relu(1 - d(hr)).mean() + F.relu(1 + d(sr.detach())).mean()
+            loss_d = hinge_critic_loss(d, hr, sr)
             opt_d.zero_grad(set_to_none=True)
             self.accelerator.backward(loss_d)
             opt_d.step()

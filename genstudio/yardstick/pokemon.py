@@ -35,6 +35,7 @@ class Reference:
     rows: dict[str, np.ndarray]  # ladder row -> uint8 images
     type_share: np.ndarray  # type1 frequencies of the whole art set (what generators are asked for)
     train_images: np.ndarray  # full art set at SIZE (for the memorisation check)
+    held_out: np.ndarray  # half B of the held-out species (what the ladder degrades)
 
 
 def load_features(name: str = FEATURES) -> tuple[ShapeFeatures, str]:
@@ -57,7 +58,7 @@ def build_reference(data_root: str | Path, features: str = FEATURES) -> Referenc
     train = data.images[~held]
     other = train[rng.choice(len(train), len(b), replace=False)]
     share = np.bincount(data.type1, minlength=len(TYPES)) / len(data.type1)
-    return Reference(net, checkpoint, embed_all(net, a), ladder(b, other), share, data.images)
+    return Reference(net, checkpoint, embed_all(net, a), ladder(b, other), share, data.images, b)
 
 
 def measure(ref: Reference, images: np.ndarray) -> dict[str, float]:
@@ -96,6 +97,17 @@ def generate(name: str, types: list[str], sampling: dict | None = None) -> np.nd
     return np.stack(out)  # type: ignore[arg-type]
 
 
+def reconstructions(ae_name: str, images: np.ndarray) -> np.ndarray:
+    """Held-out images through a latent model's autoencoder: the best any sample decoded by it can look, so
+    its row is that model's ceiling on the yardstick."""
+    from ..diffusion.autoencoder import load_autoencoder
+    from ..imaging import uint8_to_tensor
+
+    ae, _ = load_autoencoder(ae_name)
+    out = [ae(uint8_to_tensor(images[i:i + 64])).clamp(-1, 1) for i in range(0, len(images), 64)]
+    return ((torch.cat(out) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
 def memorisation(ref: Reference, images: np.ndarray) -> float:
     """Median RMS pixel distance (0–1 units, 32 px) from each sample to its nearest training image."""
     from ..diffusion.metrics import as_vectors, nearest
@@ -126,6 +138,9 @@ def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], 
     types = requested_types(ref, len(ref.reference))
     memo = {}
     for name in names:
+        ae_name = load_weights(name).config.get("autoencoder")
+        if ae_name and f"{ae_name} reconstruction" not in rows:  # the ceiling of latent models
+            rows[f"{ae_name} reconstruction"] = measure(ref, reconstructions(ae_name, ref.held_out))
         progress(f"sampling {len(types)} images from {name} ...")
         images = generate(name, types)
         rows[name] = measure(ref, images)

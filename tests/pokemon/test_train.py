@@ -136,3 +136,26 @@ def test_decoder_only_finetune_keeps_the_latent_space(trained, monkeypatch):
     with pytest.raises(ValueError, match="init_from"):
         Trainer(load_task("pokemon-autoencoder"),
                 TrainConfig(**{**base.as_dict(), "optim": {**base.optim, "train_only": "decoder"}}))
+
+
+def test_adversarial_decoder_finetune_trains_a_critic_and_keeps_the_latent_space(trained, monkeypatch):
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    import csv
+
+    from genstudio import weights
+
+    base = config("pokemon-autoencoder-tiny.yaml", trained)
+    run = trained / "runs" / "dec-gan"
+    optim = {**base.optim, "train_only": "decoder", "adv_weight": 0.05, "adv_from": 2, "critic_width": 8}
+    cfg = TrainConfig(**{**base.as_dict(), "name": "ae-decoder-gan", "run_dir": str(run), "steps": 4,
+                         "log_every": 1, "optim": optim, "extra": {"init_from": "pokemon-autoencoder-tiny"}})
+    assert Trainer(load_task("pokemon-autoencoder"), cfg).train() == 4
+    with open(run / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    critic_losses = [float(r["loss_d"]) for r in rows]
+    assert critic_losses[:1] == [0.0] and all(v > 0 for v in critic_losses[2:])  # the critic joins at adv_from
+    checkpoint = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert any("critic" in k for k in checkpoint["modules"])  # resumable with its critic
+    before, after = weights.load("pokemon-autoencoder-tiny").tensors, weights.load("ae-decoder-gan").tensors
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(("encoder.", "latent_")))
+    assert not any(k.startswith("critic") or ".net." in k for k in after)  # the shipped file holds no critic

@@ -35,7 +35,7 @@ def fixture_rows():
     a, b = data.images[held[:120]], data.images[held[120:240]]
     other = data.images[rng.choice(train, 120, replace=False)]
     net, checkpoint = load_features()
-    ref = Reference(net, checkpoint, embed_all(net, a), ladder(b, other), np.ones(18) / 18, data.images)
+    ref = Reference(net, checkpoint, embed_all(net, a), ladder(b, other), np.ones(18) / 18, data.images, b)
     return ladder_table(ref)
 
 
@@ -75,3 +75,21 @@ def test_eval_command_prints_the_ladder_and_a_model_row(tmp_path, monkeypatch):
 
     rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
     assert rows["pokemon-gan-test"]["fid"] > rows["real, blur r=1"]["fid"]  # random weights are not creatures
+
+
+def test_a_latent_model_is_measured_beside_its_autoencoders_ceiling(tmp_path, monkeypatch):
+    """A latent diffusion model's autoencoder reconstructions of the held-out images get their own row: no
+    sample decoded by it can do better, so the card can say when the decoder is the limit."""
+    import shutil
+
+    from genstudio.yardstick.pokemon import evaluate
+
+    from .conftest import install_tiny
+
+    root = tmp_path / "weights"
+    shutil.copytree(weights.REPO_WEIGHTS / "pokemon-features", root / "pokemon-features")
+    install_tiny(root, "pokemon-test", "ae-test")
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(root))
+    rows, _ = evaluate(["pokemon-test"], DATA, progress=lambda m: None)
+    assert list(rows)[-2:] == ["ae-test reconstruction", "pokemon-test"]
+    assert rows["ae-test reconstruction"]["fid"] > rows["real, blur r=1"]["fid"]  # an untrained autoencoder
