@@ -34,6 +34,16 @@ for ((k = 1; k <= SEGMENTS; k++)); do
   for pid in "${pids[@]}"; do wait "$pid"; done
   echo "segment $k of $SEGMENTS done ($minutes min each)"
 done
+if [ "$SERVICE" = makeup ]; then  # the scene yardstick measures one model at a time
+  mkdir -p "$OUT/scene"
+  for s in "$BASELINE" "${snapshots[@]}"; do
+    GENSTUDIO_WEIGHTS="$OUT/weights" nice -n 10 "$BIN/genstudio" eval makeup --weights "$s" --n 100 \
+      --json-out "$OUT/scene/$s.json" >>"$OUT/eval.log" 2>&1
+  done
+  tables=(); for s in "$BASELINE" "${snapshots[@]}"; do tables+=("$OUT/scene/$s.json"); done
+  "$BIN/python" "$ROOT/scripts/makeup_yardstick.py" --table "${tables[@]}" | tee "$OUT/table.md"
+  exit 0
+fi
 args=(); for s in "${snapshots[@]}"; do args+=(--weights "$s"); done
 GENSTUDIO_WEIGHTS="$OUT/weights" nice -n 10 "$BIN/genstudio" eval "$SERVICE" --weights "$BASELINE" "${args[@]}" \
   --json-out "$OUT/table.json" | tee "$OUT/table.md"
