@@ -15,23 +15,32 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detect import Face
+from .detect import BOX_CENTER, BOX_SIDE, Face
 
-# measured by scripts/makeup_calibrate.py (fractions of the crop side)
+# measured by scripts/makeup_calibrate.py (fractions of the crop side; the face boxes' in detect.py)
 EYE_LEFT = (0.3837, 0.5172)
 EYE_RIGHT = (0.6027, 0.5179)
 EYE_CENTER = ((EYE_LEFT[0] + EYE_RIGHT[0]) / 2, (EYE_LEFT[1] + EYE_RIGHT[1]) / 2)
 EYE_DISTANCE = EYE_RIGHT[0] - EYE_LEFT[0]
-BOX_CENTER = (0.5000, 0.5859)  # the frontal cascade's box on CelebA crops
-BOX_SIDE = 0.5820
+EXPECTED_EYE_RATIO = EYE_DISTANCE / BOX_SIDE  # eye distance / box side on CelebA crops (0.376)
+# Eyes whose distance is outside this share of EXPECTED_EYE_RATIO were misread (an eyebrow, a nostril, one eye
+# twice) or the head is turned far: the face is then aligned by its box, which is the better guess of its scale.
+EYE_RATIO_RANGE = (0.7, 1.35)
+# How much too large the crop of a face aligned by its box alone can be. Measured on the scene yardstick's scenes
+# (genstudio eval makeup, three seeds, ~460 held-out faces): boxes of faces without eyes were up to 1.30x the true
+# box (a few percent off-centre), so the paste mask's ellipse reached past the head onto the backdrop. A box-only
+# alignment pastes through soft_mask's ellipse shrunk by this factor (the face itself is well inside it).
+BOX_SLACK = 1.15
 
 
 @dataclass
 class Alignment:
-    """matrix: 2x3 affine, photo pixels -> crop pixels of a crop `side` pixels wide."""
+    """matrix: 2x3 affine, photo pixels -> crop pixels of a crop `side` pixels wide; by_eyes: placed by both
+    eyes (False: by the detection box alone, whose scale and centre are much less certain)."""
 
     matrix: np.ndarray
     side: int
+    by_eyes: bool = True
 
     @property
     def scale(self) -> float:
@@ -40,7 +49,16 @@ class Alignment:
 
     def resized(self, side: int) -> Alignment:
         """The same alignment for a crop of another size."""
-        return Alignment(self.matrix * (side / self.side), side)
+        return Alignment(self.matrix * (side / self.side), side, self.by_eyes)
+
+    def paste_mask(self, side: int | None = None) -> np.ndarray:
+        """The feathered ellipse an edit is pasted back through: soft_mask's, shrunk by BOX_SLACK when the face
+        was aligned by its box alone (the crop may be up to that much too large: the full ellipse then reached
+        past the head onto the backdrop)."""
+        side = side or self.side
+        if self.by_eyes:
+            return soft_mask(side)
+        return soft_mask(side, SOFT_INNER / BOX_SLACK, SOFT_OUTER / BOX_SLACK)
 
     def crop(self, photo: np.ndarray, side: int | None = None) -> np.ndarray:
         """The aligned crop (reflecting the photo at its borders), anti-aliased when shrinking a lot."""
@@ -70,10 +88,19 @@ class Alignment:
         return float(np.abs(got - want).max() / EYE_DISTANCE)
 
 
+def eyes_fit_box(face: Face) -> bool:
+    """Both eyes found, at a distance that agrees with the face box's size (EYE_RATIO_RANGE)."""
+    if face.eyes is None:
+        return False
+    ratio = (face.eye_distance or 0.0) / max(face.size, 1e-6) / EXPECTED_EYE_RATIO
+    return EYE_RATIO_RANGE[0] < ratio < EYE_RATIO_RANGE[1]
+
+
 def align_face(face: Face, side: int) -> Alignment:
-    """Similarity transform putting the face where CelebA's faces are: by the eyes when both were found,
-    otherwise by the detector's box (and the angle it was found at)."""
-    if face.eyes is not None:
+    """Similarity transform putting the face where CelebA's faces are: by the eyes when both were found and
+    agree with the box (eyes_fit_box), otherwise by the detector's box (and the angle it was found at)."""
+    by_eyes = eyes_fit_box(face)
+    if by_eyes:
         (lx, ly), (rx, ry) = face.eyes
         center = ((lx + rx) / 2, (ly + ry) / 2)
         scale = EYE_DISTANCE * side / max(face.eye_distance or 1.0, 1e-6)
@@ -87,17 +114,20 @@ def align_face(face: Face, side: int) -> Alignment:
     m = cv2.getRotationMatrix2D(center, angle, scale)  # rotating by the roll levels the eye line
     m[0, 2] += target[0] - center[0]
     m[1, 2] += target[1] - center[1]
-    return Alignment(m, side)
+    return Alignment(m, side, by_eyes)
 
 
 def native_side(face: Face) -> int:
     """The crop side at which the face keeps the photo's own resolution (one crop pixel per photo pixel)."""
-    if face.eyes is not None:
+    if eyes_fit_box(face):
         return int(round((face.eye_distance or 1.0) / EYE_DISTANCE))
     return int(round(face.size / BOX_SIDE))
 
 
-def soft_mask(side: int, inner: float = 0.78, outer: float = 0.98) -> np.ndarray:
+SOFT_INNER, SOFT_OUTER = 0.78, 0.98  # soft_mask's radii, fractions of the crop's half side
+
+
+def soft_mask(side: int, inner: float = SOFT_INNER, outer: float = SOFT_OUTER) -> np.ndarray:
     """Elliptical mask over the crop: 1 inside `inner` of the radius, a smooth (cosine) fall to 0 at `outer`."""
     c = (side - 1) / 2
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
@@ -112,14 +142,16 @@ def paste_change(photo: np.ndarray, alignment: Alignment, change: np.ndarray, ma
 
     change: float32 [h, w, 3] in 0..255 units on the crop (any size; usually the generator's 48 px change);
     it is upsampled (bicubic) to the face's own resolution in the photo (capped at max_side) before the
-    inverse warp. Returns (edited uint8 photo, float mask in photo coordinates). Pixels where the mask is 0
+    inverse warp. mask: the crop's own mask (any size), multiplied by the alignment's paste mask; None: the
+    paste mask alone. Returns (edited uint8 photo, float mask in photo coordinates). Pixels where the mask is 0
     are copied, not recomputed.
     """
     side = int(min(max(native_side_from(alignment), change.shape[0]), max_side))
     work = alignment.resized(side)
     up = cv2.resize(change.astype(np.float32), (side, side), interpolation=cv2.INTER_CUBIC)
-    m = soft_mask(side) if mask is None else cv2.resize(mask.astype(np.float32), (side, side),
-                                                        interpolation=cv2.INTER_LINEAR)
+    m = work.paste_mask()
+    if mask is not None:  # a caller's mask narrows the paste mask, never widens it
+        m = m * np.clip(cv2.resize(mask.astype(np.float32), (side, side), interpolation=cv2.INTER_LINEAR), 0, 1)
     weighted = np.concatenate([up * m[..., None], m[..., None]], axis=2)
     # only the face's bounding rectangle in the photo is touched
     corners = work.photo_corners()

@@ -23,6 +23,18 @@ EYE_ROI_SIZE = 160  # faces are resized to this width before the eye search
 RETRY_ANGLES = (25.0, -25.0, 90.0, -90.0, 180.0)
 MIN_VOTES_WITHOUT_EYES = 10
 
+# Where the cascades put their box on CelebA's own crops (fractions of the crop side; scripts/makeup_calibrate.py,
+# medians over a few hundred sharp crops, padded and upscaled 2x). Alignment without eyes relies on them.
+BOX_CENTER = (0.5000, 0.5859)  # the frontal cascade
+BOX_SIDE = 0.5820
+# The profile cascade's box is larger and sits off-centre, to one side of the face: centre x 0.5996 on the
+# photo as given (0.4004 when found on the mirrored photo), y 0.5664, side 0.69 (0.6875 and 0.6953). A profile
+# detection is reported as the frontal box of the same face (PROFILE_*: the shift in profile-box sides, the
+# scale), so that it is aligned like any other face. Taken as a frontal box, it made the crop 1.2-1.5x too large
+# and ~0.15 box sides off to one side (scene yardstick), and the edit's feathered border reached the backdrop.
+PROFILE_SHIFT = ((BOX_CENTER[0] - 0.5996) / 0.69, (BOX_CENTER[1] - 0.5664) / 0.69)
+PROFILE_SCALE = BOX_SIDE / 0.69
+
 
 _idle: dict[str, list[cv2.CascadeClassifier]] = {}
 _idle_guard = threading.Lock()
@@ -51,7 +63,8 @@ def cascade(name: str) -> Iterator[cv2.CascadeClassifier]:
 class Face:
     """A detected face in photo pixel coordinates.
 
-    center/size: the detector's square box (rotated by `angle` degrees when found on a turned copy);
+    center/size: the detector's square box (rotated by `angle` degrees when found on a turned copy); for a face
+    found by the profile cascade, the frontal cascade's box of the same face (estimated: PROFILE_SHIFT/SCALE);
     eyes: ((x, y) of the eye on the image's left, (x, y) of the other) or None when not found;
     votes: how many neighbouring detections agreed (the cascade's confidence);
     profile: found only by the profile-face cascade.
@@ -194,10 +207,12 @@ def detect_faces(rgb: np.ndarray, with_eyes: bool = True) -> list[Face]:
         for flip in (False, True):
             g = gray[:, ::-1].copy() if flip else gray
             for box, votes in _detect(g, "haarcascade_profileface.xml", 4):
-                cx = box[0] + box[2] / 2
+                side = box[2]
+                cx = box[0] + side / 2 + PROFILE_SHIFT[0] * side
                 cx = g.shape[1] - cx if flip else cx
-                faces.append(Face((float(cx / scale), float((box[1] + box[3] / 2) / scale)), float(box[2] / scale),
-                                  0.0, None, votes, profile=True))
+                cy = box[1] + side / 2 + PROFILE_SHIFT[1] * side
+                faces.append(Face((float(cx / scale), float(cy / scale)), float(side * PROFILE_SCALE / scale), 0.0,
+                                  None, votes, profile=True))
     faces = _nms(faces)
     if with_eyes:
         for f in faces:

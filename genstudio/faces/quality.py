@@ -13,14 +13,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .align import BOX_SIDE, EYE_DISTANCE, Alignment
+from .align import Alignment, eyes_fit_box
 from .detect import Face
 
 MIN_FACE_PX = 40  # refused below this (the face is only a few dozen pixels: nothing to edit)
 SMALL_FACE_PX = 64  # warned below this (the model works on 48 px crops; the face is ~60% of one)
 # Laplacian variance of the 128 px aligned crop: CelebA val crops' 1st percentile is 90, astronaut blurred σ=3 is 32
 BLUR_THRESHOLD = 60.0
-EXPECTED_EYE_RATIO = EYE_DISTANCE / BOX_SIDE  # eye distance / box side on CelebA crops (0.376)
 
 
 @dataclass
@@ -59,10 +58,9 @@ def face_warnings(face: Face, alignment: Alignment, crop128: np.ndarray) -> list
         out.append(FaceWarning("no_eyes", "The eyes could not be located, so the face is only roughly aligned; "
                                        "glasses, shadows or a turned head often cause this."))
     elif face.eyes is not None:
-        ratio = (face.eye_distance or 0.0) / face.size
         mid_x = (face.eyes[0][0] + face.eyes[1][0]) / 2
         off = abs(mid_x - face.center[0]) / face.size if face.angle == 0 else 0.0
-        if not 0.7 * EXPECTED_EYE_RATIO < ratio < 1.35 * EXPECTED_EYE_RATIO or off > 0.12:
+        if not eyes_fit_box(face) or off > 0.12:  # eyes that do not fit the box are not used to align either
             out.append(FaceWarning("poor_alignment", "The face looks turned away from the camera or the eyes were "
                                                   "misread; alignment may be off and the edit less natural."))
     if sharpness(crop128) < BLUR_THRESHOLD:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -200,7 +201,28 @@ class Dict(Kind):
         return "sliders"
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Int(), Float(), Seed(), Bool(), Choice(), IntList(), Dict())}
+class Color(Kind):
+    """An sRGB colour written #rrggbb (or #rgb, any case), kept as lower-case #rrggbb."""
+
+    name = "color"
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+
+    def coerce(self, param: Param, value: Any) -> Any:
+        match = self.PATTERN.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:  # the value is not echoed: it may be anything, of any length
+            raise ParamError(param.name, "must be a colour written #rrggbb, for example #b3202e")
+        digits = match.group(1).lower()
+        return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
+
+    def json_schema(self, param: Param) -> dict[str, Any]:
+        return {"type": "string", "pattern": "^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$"}
+
+    def widget(self, param: Param) -> str:
+        return "color"
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Int(), Float(), Seed(), Bool(), Choice(), IntList(), Dict(),
+                                                       Color())}
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,19 @@ INSTALL_HINT = "train it with: genstudio train makeup --config configs/makeup-cp
 
 @dataclass
 class Request:
-    """What the user asked for: a hair colour (an entry of HAIR) or None, and attribute -> 0/1 for the rest."""
+    """What the user asked for: a hair colour (an entry of HAIR) or None, attribute -> 0/1 for the rest, and a
+    lipstick shade (r, g, b) or None (painted in the lips the model finds: genstudio.faces.lips)."""
 
     hair: str | None = None
     set: Mapping[str, float] | None = None
+    lips: tuple[int, int, int] | None = None
 
     def is_empty(self) -> bool:
-        return self.hair is None and not self.set
+        return self.hair is None and not self.set and self.lips is None
+
+    def model_edits(self) -> bool:
+        """Whether the generator has anything to change (hair or attributes; lipstick is painted, not generated)."""
+        return self.hair is not None or bool(self.set)
 
 
 class StarGanEditor:

@@ -17,6 +17,7 @@ import torch
 
 from ..faces import Face, align_face, detect_faces, paste_change
 from ..faces.align import native_side_from
+from ..faces.lips import lip_mask, lip_region, lipstick_change
 from ..faces.quality import FaceWarning, confidence_warnings, face_warnings
 from ..faces.recolor import hair_mask, recolor_change
 from ..imaging import uint8_to_tensor
@@ -68,6 +69,8 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
     With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
     mask is sharpened by where the generator's own hair edit acts. None: the route of HAIR_ROUTE.
+    A lipstick shade (request.lips) is painted last, on the crop with the other edits, in the lips found from the
+    generator's makeup edit (genstudio.faces.lips), at the crop's resolution.
     """
     hair_method = hair_method or hair_method_for(request)
     if hair_method is not None and hair_method not in HAIR_METHODS:
@@ -83,16 +86,41 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
         arr = editor.change(x, c_src, c_trg)[0].permute(1, 2, 0).numpy() * 127.5
         return cv2.resize(arr, (side, side), interpolation=cv2.INTER_CUBIC)
 
-    if hair_method == "gan" or request.hair is None:
-        return change(request) * float(strength)
     out = np.zeros((side, side, 3), np.float32)
-    if request.set:
-        out += change(Request(set=request.set)) * float(strength)
-    hair_change = change(Request(hair=request.hair))
-    mask = hair_mask(crop, hair_change)
-    if hair_method == "masked":
-        return out + hair_change * mask[..., None] * float(strength)
-    return out + recolor_change(crop, mask, request.hair, float(strength))
+    if hair_method == "gan" or request.hair is None:
+        if request.model_edits():
+            out += change(Request(request.hair, request.set)) * float(strength)
+    else:
+        if request.set:
+            out += change(Request(set=request.set)) * float(strength)
+        hair_change = change(Request(hair=request.hair))
+        mask = hair_mask(crop, hair_change)
+        if hair_method == "masked":
+            out += hair_change * mask[..., None] * float(strength)
+        else:
+            out += recolor_change(crop, mask, request.hair, float(strength))
+    if request.lips is not None:  # painted last, on the edited face: the lips end in the shade asked for
+        lips = lip_mask(crop, lip_region(model_crop(x), makeup_change(editor, x, c_src)))
+        edited = np.clip(crop.astype(np.float32) + out, 0, 255).astype(np.uint8)
+        out += lipstick_change(edited, lips, request.lips, float(strength))
+    return out
+
+
+def model_crop(x: torch.Tensor) -> np.ndarray:
+    """The first face of a [-1, 1] batch as uint8 RGB [S, S, 3]."""
+    return np.clip(np.rint((x[0].permute(1, 2, 0).numpy() + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
+def makeup_change(editor: StarGanEditor, x: torch.Tensor, c_src: torch.Tensor) -> np.ndarray:
+    """What the generator's makeup does to this face at the model's size (float [S, S, 3], 0..255 units): its
+    output with heavy makeup minus without, whatever the face wears now (so a made-up face shows it too). All
+    zero for a model without the Heavy_Makeup attribute."""
+    size = x.shape[-1]
+    if "Heavy_Makeup" not in editor.attributes:
+        return np.zeros((size, size, 3), np.float32)
+    off = editor.target_labels(c_src, Request(set={"Heavy_Makeup": 0.0}))
+    on = editor.target_labels(c_src, Request(set={"Heavy_Makeup": 1.0}))
+    return editor.change(x, off, on)[0].permute(1, 2, 0).numpy() * 127.5
 
 
 def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Request, strength: float,
@@ -104,7 +132,7 @@ def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Req
     c_src = editor.source_labels(probs)
     c_trg = editor.target_labels(c_src, request)
     work = int(min(max(native_side_from(alignment), editor.size), FULL_SIDE if editor.bilateral else WORK_SIDE))
-    needs_crop = editor.bilateral or hair_method in ("masked", "recolor")
+    needs_crop = editor.bilateral or hair_method in ("masked", "recolor") or request.lips is not None
     crop = alignment.crop(photo, work) if needs_crop else np.zeros((work, work, 3))
     change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method)
     edited, mask = paste_change(photo, alignment, change)

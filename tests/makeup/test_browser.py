@@ -164,3 +164,38 @@ def test_phone_scrolls_to_the_result_and_zooms_to_the_face(browser, live_server,
     clip = page.eval_on_selector("#ba-after", "el => el.style.clipPath")
     assert clip.startswith("inset(0px 0px 0px") and clip != "inset(0px 0px 0px 30%)"  # split in the photo's frame
     context.close()
+
+
+def test_lipstick_shade_round_trips(browser_page, astronaut, tmp_path):
+    """A swatch turns lipstick on with its shade; the job gets both; "use these settings" puts them back."""
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(encode(astronaut))
+    page.goto("/makeup/")
+    assert not page.is_checked("#field-lips")
+    assert page.eval_on_selector("#lip-shades", "el => el.classList.contains('off')")
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    page.select_option("#field-hair", "keep")
+    page.click('.lip-swatch[data-shade="#7e2348"]')
+    assert page.is_checked("#field-lips") and page.input_value("#field-lip_shade") == "#7e2348"
+    expect(page.locator(".lip-swatch.selected")).to_have_count(1)
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/jobs/")) as request:
+        page.click("#generate")  # lipstick alone is a change
+    job = request.value.response().json()
+    assert job["params"]["lips"] == "on" and job["params"]["lip_shade"] == "#7e2348"
+    assert job["params"]["hair"] == "keep"
+    expect(page.locator("#compare")).to_be_visible(timeout=30_000)
+    image_page = page.get_attribute("#ba-open", "href")
+    page.goto("/makeup/?recipe=" + image_page.rstrip("/").split("/")[-1])
+    assert page.is_checked("#field-lips") and page.input_value("#field-lip_shade") == "#7e2348"
+    assert page.input_value("#field-hair") == "keep"
+    expect(page.locator('.lip-swatch.selected[data-shade="#7e2348"]')).to_have_count(1)
+    page.uncheck("#field-lips")  # off again: every change on "keep" and no lipstick is explained, not sent
+    page.set_input_files("#field-image", str(photo))
+    expect(page.locator(".face-box.selected")).to_have_count(1)
+    page.click("#generate")
+    expect(page.locator('[data-error-for="hair"]')).to_contain_text("lipstick")
+    assert errors == []

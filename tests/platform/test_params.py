@@ -26,6 +26,8 @@ CASES = [
     (Param("directions", "dict", {}, -6.0, 6.0, choices=("Smiling",)), {"Smiling": "2"}, {"Smiling": 2.0}, "sliders", 1,
      {"type": "object", "properties": {"Smiling": {"type": "number", "minimum": -6.0, "maximum": 6.0}},
       "additionalProperties": False, "default": {}}),
+    (Param("shade", "color", "#b3202e"), " #A3C", "#aa33cc", "color", 1,
+     {"type": "string", "pattern": "^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$", "default": "#b3202e"}),
 ]
 
 

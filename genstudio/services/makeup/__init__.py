@@ -1,8 +1,9 @@
 """Makeup & hair dye: StarGAN edits of an uploaded face photo, pasted back at the photo's own resolution.
 
 Jobs API: service `makeup`, multipart upload `image`, params hair (black|blond|brown|gray|keep),
-makeup (add|remove|keep), gender (male|female|keep), age (young|old|keep), strength (0-1), face (index,
-largest first; optional). Bad uploads are refused in prepare(), before any job exists.
+makeup (add|remove|keep), gender (male|female|keep), age (young|old|keep), lips (on|off) with lip_shade
+(#rrggbb, recorded only when lips is on), strength (0-1), face (index, largest first; optional). Bad uploads
+are refused in prepare(), before any job exists.
 """
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ from .pipeline import MakeupPipeline, request_from_params
 DEFAULT_MODEL = "makeup-stargan48"
 CLASSIFIER_MODEL = "face-attributes"
 MAX_FACES = 32
+DEFAULT_SHADE = "#b3202e"  # a classic red
+# the page's preset swatches: (name, #rrggbb)
+SHADES = ((N_("Red"), DEFAULT_SHADE), (N_("Coral"), "#e0604e"), (N_("Pink"), "#e8849f"), (N_("Rose"), "#c2587a"),
+          (N_("Berry"), "#7e2348"), (N_("Nude"), "#b4786a"))
 
 SCHEMA = Schema((
     Param("hair", "choice", "keep", choices=("keep", "black", "blond", "brown", "gray"), help="new hair colour"),
     Param("makeup", "choice", "keep", choices=("keep", "add", "remove"), help="add or remove heavy makeup"),
     Param("gender", "choice", "keep", choices=("keep", "male", "female"), help="make the face look male or female"),
     Param("age", "choice", "keep", choices=("keep", "young", "old"), help="make the face look younger or older"),
+    Param("lips", "choice", "off", choices=("off", "on"),
+          help="lipstick in the shade you pick, on the lips the model finds"),
+    Param("lip_shade", "color", DEFAULT_SHADE, when=("lips", ("on",)), help="lipstick colour, e.g. #b3202e"),
     Param("strength", "float", 1.0, 0.0, 1.0, help="how much of the model's change to apply"),
     Param("face", "int", None, 0, MAX_FACES - 1, help="which face to edit (0 is the largest); optional"),
 ))
@@ -116,7 +124,7 @@ class MakeupService(Service):
     def prepare(self, params: dict[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
         super().prepare(params, files)
         if request_from_params(params).is_empty():
-            raise ParamError("hair", "choose at least one change: hair, makeup, gender or age")
+            raise ParamError("hair", "choose at least one change: hair, makeup, lipstick, gender or age")
         photo, faces, notes = analyse_upload(files["image"])
         index = check_face(faces, params.get("face"))
         return {"photo": photo.image, "faces": [f.to_dict() for f in faces], "face": index, "notes": notes}

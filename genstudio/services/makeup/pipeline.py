@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ...faces import Face
+from ...faces.lips import parse_shade
 from ...stargan.editor import Request, StarGanEditor
 from ...stargan.photo import edit_face, hair_method_for
 from ..base import Output, Pipeline, ProgressFn, no_progress
@@ -17,7 +18,8 @@ HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Ha
 
 
 def request_from_params(params: dict[str, Any]) -> Request:
-    """Service params (hair/makeup/gender/age, 'keep' meaning unchanged) -> an editor Request."""
+    """Service params (hair/makeup/gender/age, 'keep' meaning unchanged; lips on with lip_shade) -> an editor
+    Request."""
     hair = params.get("hair", "keep")
     setting: dict[str, float] = {}
     if params.get("makeup", "keep") != "keep":
@@ -26,7 +28,8 @@ def request_from_params(params: dict[str, Any]) -> Request:
         setting["Male"] = 1.0 if params["gender"] == "male" else 0.0
     if params.get("age", "keep") != "keep":
         setting["Young"] = 1.0 if params["age"] == "young" else 0.0
-    return Request(HAIR_CHOICES.get(hair), setting)
+    lips = parse_shade(params["lip_shade"]) if params.get("lips", "off") == "on" else None
+    return Request(HAIR_CHOICES.get(hair), setting, lips)
 
 
 class MakeupPipeline(Pipeline):

@@ -20,7 +20,7 @@ from ...uploads import decode_uploads
 from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import localize
-from . import SERVICE, analyse_upload
+from . import DEFAULT_SHADE, SERVICE, SHADES, analyse_upload
 
 bp = Blueprint(SERVICE.name, __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -58,7 +58,7 @@ def page_strings() -> dict[str, str]:
         "checking": _("Looking for faces…"), "one_face": _("1 face found."),
         "many_faces": _("%(n)s faces found — the largest is selected.", n="{n}"), "face": _("Face %(n)s", n="{n}"),
         "choose_photo": _("Choose a photo or take one with the webcam."),
-        "no_change": _("Choose at least one change: hair colour, makeup, gender or age."),
+        "no_change": _("Choose at least one change: hair colour, makeup, lipstick, gender or age."),
         "no_webcam": _("This browser has no webcam access."),
         "webcam_failed": _("Webcam not available: %(e)s", e="{e}"),
     }
@@ -66,7 +66,8 @@ def page_strings() -> dict[str, str]:
 
 @bp.get("/")
 def page():
-    return render_service_page(SERVICE, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings())
+    return render_service_page(SERVICE, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings(),
+                               shades=SHADES, default_shade=DEFAULT_SHADE)
 
 
 @bp.post("/faces")

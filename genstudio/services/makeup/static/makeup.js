@@ -140,6 +140,27 @@
     }, "image/jpeg", 0.92);
   });
 
+  /* lipstick: a switch, a colour picker and preset swatches; picking a shade turns lipstick on, and the swatch
+   * of the picked shade (if it is one) is marked */
+  const lips = document.getElementById("field-lips");
+  const shade = document.getElementById("field-lip_shade");
+  const shades = document.getElementById("lip-shades");
+  function showShade() {
+    shades.classList.toggle("off", !lips.checked);
+    shades.querySelectorAll(".lip-swatch").forEach((b) => {
+      b.classList.toggle("selected", b.dataset.shade.toLowerCase() === shade.value.toLowerCase());
+    });
+  }
+  shades.querySelectorAll(".lip-swatch").forEach((b) => b.addEventListener("click", () => {
+    shade.value = b.dataset.shade;
+    lips.checked = true;
+    fieldError("lip_shade", "");
+    showShade();
+  }));
+  shade.addEventListener("input", () => { lips.checked = true; showShade(); });
+  lips.addEventListener("change", showShade);
+  showShade();
+
   // strength readout and the before/after slider
   const strength = document.getElementById("field-strength");
   const strengthOut = form.querySelector('[data-output-for="field-strength"]');
@@ -201,19 +222,34 @@
       makeup: form.querySelector("#field-makeup").value,
       gender: form.querySelector("#field-gender").value,
       age: form.querySelector("#field-age").value,
+      lips: lips.checked ? "on" : "off",
       strength: Number(strength.value),
     };
+    if (lips.checked) params.lip_shade = shade.value;
     if (faceField.value !== "") params.face = Number(faceField.value);
     return params;
   }
 
+  // "use these settings" from an image page: the recipe's values in the form (the photo is chosen again)
+  if (page.dataset.prefill) {
+    const recipe = JSON.parse(page.dataset.prefill).params || {};
+    ["hair", "makeup", "gender", "age"].forEach((name) => {
+      const select = document.getElementById("field-" + name);
+      if (recipe[name] && select.querySelector('option[value="' + CSS.escape(recipe[name]) + '"]')) select.value = recipe[name];
+    });
+    if (typeof recipe.strength === "number") { strength.value = String(recipe.strength); strengthOut.textContent = strength.value; }
+    lips.checked = recipe.lips === "on";
+    if (typeof recipe.lip_shade === "string") shade.value = recipe.lip_shade;
+    showShade();
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    ["image", "hair", "face"].forEach((f) => fieldError(f, ""));
+    ["image", "hair", "face", "lip_shade"].forEach((f) => fieldError(f, ""));
     view.reset();
     if (!photoFile) { fieldError("image", G.t("choose_photo")); return; }
     const params = readParams();
-    if (["hair", "makeup", "gender", "age"].every((name) => params[name] === "keep")) {
+    if (["hair", "makeup", "gender", "age"].every((name) => params[name] === "keep") && params.lips === "off") {
       fieldError("hair", G.t("no_change"));
       return;
     }
