@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from genstudio import weights
-from genstudio.yardstick.cards import load_history, write_section
+from genstudio.yardstick.cards import load_history, write_yardstick
 from genstudio.yardstick.makeup import format_table
 
 NOTE = (
@@ -109,10 +109,8 @@ def main() -> None:
             (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")
         parts = [NOTE.format(n=len(result["scenes"]) if isinstance(result.get("scenes"), list) else args.n,
                              judge=result["judge"]), "", format_table(result), ""]
-        if history:
-            parts += ["### History", "", history_table(history), ""]
-        write_section(folder / "README.md", "\n".join(parts), name)
-        print(f"{folder / 'README.md'}: yardstick section written")
+        card = write_yardstick(folder, parts, history_table(history) if history else "")
+        print(f"{card}: yardstick section written")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from genstudio import weights
-from genstudio.yardstick.cards import history_table, load_history, record, write_section
+from genstudio.yardstick.cards import history_table, load_history, record, write_section, write_yardstick
 from genstudio.yardstick.person import JUDGE, evaluate, evaluate_2x, format_rates
 from genstudio.yardstick.pokemon import format_table
 
@@ -93,10 +93,8 @@ def main() -> None:
         parts = [NOTE, "", format_table({**ladder, name: rows[name]}, highlight=name), "",
                  "Attribute rates (the classifier's reading above 0.5):", "",
                  format_rates({k: v for k, v in rates.items() if k in ("real (held-out)", name)}), ""]
-        if history:
-            parts += ["### History", "", history_table(history), ""]
-        write_section(folder / "README.md", "\n".join(parts), name)
-        print(f"{folder / 'README.md'}: yardstick section written")
+        card = write_yardstick(folder, parts, history_table(history) if history else "")
+        print(f"{card}: yardstick section written")
 
 
 if __name__ == "__main__":

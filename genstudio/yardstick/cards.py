@@ -46,3 +46,11 @@ def write_section(card: Path, body: str, title: str = "") -> None:
     text = card.read_text() if card.is_file() else f"# {title or card.parent.name}\n"
     section = "<!-- yardstick -->\n## Yardstick\n\n" + body.strip() + "\n<!-- /yardstick -->\n"
     card.write_text(SECTION.sub("\n", text).rstrip() + "\n\n" + section)
+
+
+def write_yardstick(folder: Path, parts: list[str], history_md: str = "") -> Path:
+    """The card's yardstick section from its parts (markdown blocks) and, when there is one, the history table."""
+    if history_md:
+        parts = [*parts, "### History", "", history_md, ""]
+    write_section(folder / "README.md", "\n".join(parts), folder.name)
+    return folder / "README.md"

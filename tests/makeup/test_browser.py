@@ -12,13 +12,19 @@ from .conftest import encode
 pytestmark = pytest.mark.browser
 
 
-def test_upload_pick_blond_and_compare(browser_page, astronaut, tmp_path):
-    page = browser_page
+def open_makeup_page(page, astronaut, tmp_path) -> tuple[list[str], str]:
+    """The makeup page with the astronaut saved for upload: (the page's JS errors, the photo's path)."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     photo = tmp_path / "astronaut.png"
     photo.write_bytes(encode(astronaut))
     page.goto("/makeup/")
+    return errors, str(photo)
+
+
+def test_upload_pick_blond_and_compare(browser_page, astronaut, tmp_path):
+    page = browser_page
+    errors, photo = open_makeup_page(page, astronaut, tmp_path)
     page.set_input_files("#field-image", str(photo))
     expect(page.locator("#face-summary")).to_have_text("1 face found.")
     expect(page.locator(".face-box.selected")).to_have_count(1)
@@ -169,11 +175,7 @@ def test_phone_scrolls_to_the_result_and_zooms_to_the_face(browser, live_server,
 def test_lipstick_shade_round_trips(browser_page, astronaut, tmp_path):
     """A swatch turns lipstick on with its shade; the job gets both; "use these settings" puts them back."""
     page = browser_page
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    photo = tmp_path / "astronaut.png"
-    photo.write_bytes(encode(astronaut))
-    page.goto("/makeup/")
+    errors, photo = open_makeup_page(page, astronaut, tmp_path)
     assert not page.is_checked("#field-lips")
     assert page.eval_on_selector("#lip-shades", "el => el.classList.contains('off')")
     page.set_input_files("#field-image", str(photo))
