@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from genstudio import weights
+from genstudio.weights import load as load_weights
 from genstudio.yardstick.cards import history_table, load_history, record, write_section
 from genstudio.yardstick.pokemon import evaluate, format_table
 
@@ -38,19 +40,32 @@ def trained_steps(name: str, hours: float | None) -> tuple[int, float]:
     return steps, hours if hours is not None else float(facts.get("wall_time_s") or 0.0) / 3600
 
 
-def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: dict | None) -> str:
+BAKEOFF = re.compile(r"### Equal-budget bake-off\n.*?(?=<!-- /yardstick -->)", re.S)
+
+
+def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: dict | None, card: Path) -> str:
+    """Ladder, the autoencoder's ceiling (latent models), the model's row, history; the bake-off table from
+    `bakeoff`, or the one already in the card."""
     ladder = {k: v for k, v in rows.items() if k.startswith(("real", "colour", "noise"))}
+    ae = load_weights(name).config.get("autoencoder")
+    ceiling = {f"{ae} reconstruction": rows[f"{ae} reconstruction"]} if ae else {}
     parts = [LADDER_NOTE, "",
-             format_table({**ladder, name: rows[name]}, highlight=name), "",
+             format_table({**ladder, **ceiling, name: rows[name]}, highlight=name), "",
              f"Memorisation check: median RMS pixel distance (32 px, 0–1) from a sample to its nearest training "
              f"image {memo:.3f} (a copy would be near 0).", ""]
+    if ceiling:
+        parts[-1:-1] = [f"`{ae} reconstruction`: the held-out images through this model's autoencoder — the best "
+                        "any sample decoded by it can score (its ceiling).", ""]
     if history:
-        parts += ["### History", "", history_table(history), ""]
+        columns = ("decoder",) if any("decoder" in h for h in history) else ()
+        parts += ["### History", "", history_table(history, columns), ""]
     if bakeoff:
         parts += ["### Equal-budget bake-off", "",
                   "Candidates trained at the same time, one thread each, on the same shared 2-core CPU; "
                   "`name@N min` is the snapshot after N minutes of wall time (`scripts/bakeoff.sh`).", "",
                   format_table(bakeoff["rows"]), ""]
+    elif card.is_file() and (kept := BAKEOFF.search(card.read_text())):
+        parts += [kept.group(0).rstrip(), ""]
     return "\n".join(parts) + "\n"
 
 
@@ -69,8 +84,11 @@ def main() -> None:
         folder = weights.model_dir(name)
         history = load_history(folder)
         if args.record:
-            history = record(folder, *trained_steps(name, args.hours), rows[name])
-        write_section(folder / "README.md", section(name, rows, memo[name], history, bakeoff), name)
+            ae = load_weights(name).config.get("autoencoder")
+            context = {"decoder": load_weights(ae).checkpoint} if ae else None
+            history = record(folder, *trained_steps(name, args.hours), rows[name], context)
+        card = folder / "README.md"
+        write_section(card, section(name, rows, memo[name], history, bakeoff, card), name)
         print(f"{folder / 'README.md'}: yardstick section written")
 
 
