@@ -32,6 +32,14 @@ NOTE = (
     "the same measure between two real photos. Targets (issue #14): hair ≥ 80 %, makeup, gender and age ≥ 70 %, "
     "drift ≤ 10 %, nothing changed outside the face. Reproduce: `genstudio eval makeup --weights NAME --n {n}`."
 )
+BAKEOFF_NOTE = (
+    "Pixel residual (`configs/makeup-cpu.yaml`, `makeup@N min`) against the bilateral-grid head "
+    "(`configs/makeup-bilateral-cpu.yaml`, `makeup-bilateral@N min`), both from scratch at 48 px, trained at the "
+    "same time with one thread each on the shared 2-core CPU (`scripts/bakeoff.sh makeup 15 3 ...`); success after "
+    "the edit per edit on the scene yardstick above. Black, blond and gray hair are recoloured at full resolution in "
+    "both, inside a hair mask the generator's own hair edit sharpens: they compare the generators only through "
+    "that mask; the other edits are the generators' own."
+)
 GROUPS = {"hair": ("black hair", "blond hair", "brown hair", "gray hair"),
           "makeup": ("add makeup", "remove makeup"), "gender": ("male", "female"), "age": ("young", "old")}
 
@@ -91,6 +99,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--hours", type=float, default=None, help="wall time of the training so far")
+    ap.add_argument("--bakeoff", nargs="+", default=None,
+                    help="metrics JSON of bake-off snapshots (scripts/bakeoff.sh makeup ...) to show as a table")
     args = ap.parse_args()
     if args.table:
         print(comparison_table([json.loads(Path(p).read_text()) for p in args.table]))
@@ -109,6 +119,9 @@ def main() -> None:
             (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")
         parts = [NOTE.format(n=len(result["scenes"]) if isinstance(result.get("scenes"), list) else args.n,
                              judge=result["judge"]), "", format_table(result), ""]
+        if args.bakeoff:
+            parts += ["### Equal-budget bake-off", "", BAKEOFF_NOTE, "",
+                      comparison_table([json.loads(Path(p).read_text()) for p in args.bakeoff]), ""]
         card = write_yardstick(folder, parts, history_table(history) if history else "")
         print(f"{card}: yardstick section written")
 
