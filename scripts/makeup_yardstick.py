@@ -49,7 +49,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     edits = {e["edit"]: e for e in result["edits"]}
     row: dict[str, Any] = {}
     for group, names in GROUPS.items():
-        found = [edits[n]["success_after"] for n in names if n in edits]
+        found = [edits[n]["success_after"] for n in names if n in edits and edits[n]["faces"]]  # 0 faces: no rate
         row[group] = round(sum(found) / len(found), 3) if found else None
     row["drift"] = round(sum(e["drift"] for e in edits.values()) / len(edits), 3)
     row["noise"] = round(sum(e["face_colour_noise"] for e in edits.values()) / len(edits), 2)
@@ -75,7 +75,7 @@ def comparison_table(results: list[dict[str, Any]]) -> str:
     head = ["model", *edits, "drift", "noise", "px outside"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in results:
-        success = {e["edit"]: f"{100 * e['success_after']:.0f}%" for e in r["edits"]}
+        success = {e["edit"]: f"{100 * e['success_after']:.0f}%" for e in r["edits"] if e["faces"]}
         s = summary(r)
         lines.append("| " + " | ".join([r["weights"], *(success.get(e, "—") for e in edits),
                                         f"{100 * s['drift']:.0f}%", f"{s['noise']:.2f}", f"{s['outside_px']:,}"])

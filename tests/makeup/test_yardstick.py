@@ -80,6 +80,30 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     assert 0 < wb["face_colour_noise"] < edits["old"]["face_colour_noise"]
     assert same["faces"] == 2  # faces 0 and 1 are the same person; face 2 has no other photo
 
+    # the card: scripts/makeup_yardstick.py keeps the table, a history row per --record, a bake-off comparison
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).resolve().parents[2] / "scripts")
+    sys.path.insert(0, scripts)
+    try:
+        import makeup_yardstick
+    finally:
+        sys.path.remove(scripts)
+    other = dict(metrics, weights="other@15min", edits=[dict(e, success_after=0.5) for e in metrics["edits"]])
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    for _ in range(2):
+        monkeypatch.setattr(sys, "argv", ["makeup_yardstick.py", "makeup-stargan48", "--json", str(out), "--record",
+                                          "--hours", "1.5", "--bakeoff", str(out), str(tmp_path / "other.json")])
+        makeup_yardstick.main()
+    card = (tiny_root / "makeup-stargan48" / "README.md").read_text()
+    assert card.count("## Yardstick") == 1 and card.count("### Equal-budget bake-off") == 1
+    history = json.loads((tiny_root / "makeup-stargan48" / "history.json").read_text())
+    assert len(history) == 2 and history[0]["wall_time_h"] == 1.5 and history[0]["outside_px"] == 0
+    assert history[0]["age"] == round(edits["old"]["success_after"], 3)  # no face to make young: no rate
+    bakeoff = card[card.index("### Equal-budget bake-off"):]
+    assert "| makeup-stargan48 |" in bakeoff and "| other@15min | 50% | 50% |" in bakeoff
+
 
 def test_scenes_are_fixed_and_recrop_gives_the_photo_back(astronaut):
     crop = astronaut_heldout(astronaut).images[0]
