@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
 
+def tensor_to_uint8(batch: torch.Tensor) -> np.ndarray:
+    """[-1, 1] float tensor [N, 3, H, W] -> uint8 [N, H, W, 3], rounded as the service's PNGs are."""
+    arr = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return arr.permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.no_grad()
+def map_uint8(fn: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray, batch: int = 64) -> np.ndarray:
+    """uint8 images [N, H, W, 3] through a [-1, 1] tensor function (a network, a resampling), in batches."""
+    return np.concatenate([tensor_to_uint8(fn(uint8_to_tensor(images[i:i + batch])))
+                           for i in range(0, len(images), batch)])
+
+
 def to_pil(batch: torch.Tensor) -> list[Image.Image]:
     """[-1, 1] float tensor [N, 3, H, W] -> list of RGB PIL images."""
-    arr = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return [Image.fromarray(a.permute(1, 2, 0).cpu().numpy()) for a in arr]
+    return [Image.fromarray(a) for a in tensor_to_uint8(batch)]
 
 
 def from_pil(images: Sequence[Image.Image], size: int | None = None) -> torch.Tensor:

@@ -69,6 +69,12 @@ def digest(name: str) -> str | None:
     return _digests[key]
 
 
+def read_config(name: str) -> dict[str, Any]:
+    """An installed model's config.json alone (its family, its autoencoder, its training facts), without reading
+    the tensors."""
+    return json.loads((model_dir(name) / "config.json").read_text())
+
+
 def load(name: str, hint: str = "", dtype: torch.dtype = torch.float32) -> LoadedWeights:
     """Load a model's tensors (cast to dtype) and config, or raise ModelMissing with a training hint."""
     folder = model_dir(name)
@@ -76,8 +82,7 @@ def load(name: str, hint: str = "", dtype: torch.dtype = torch.float32) -> Loade
         raise ModelMissing(f"model {name!r} is not installed (looked in {folder})" + (f" — {hint}" if hint else ""))
     path = folder / "model.safetensors"
     tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    config = json.loads((folder / "config.json").read_text())
-    return LoadedWeights(name, tensors, config, digest(name) or file_digest(path), folder)
+    return LoadedWeights(name, tensors, read_config(name), digest(name) or file_digest(path), folder)
 
 
 def save(

@@ -36,11 +36,12 @@ for ((k = 1; k <= SEGMENTS; k++)); do
 done
 if [ "$SERVICE" = makeup ]; then  # the scene yardstick measures one model at a time
   mkdir -p "$OUT/scene"
+  tables=()
   for s in "$BASELINE" "${snapshots[@]}"; do
+    tables+=("$OUT/scene/$s.json")
     GENSTUDIO_WEIGHTS="$OUT/weights" nice -n 10 "$BIN/genstudio" eval makeup --weights "$s" --n 100 \
       --json-out "$OUT/scene/$s.json" >>"$OUT/eval.log" 2>&1
   done
-  tables=(); for s in "$BASELINE" "${snapshots[@]}"; do tables+=("$OUT/scene/$s.json"); done
   "$BIN/python" "$ROOT/scripts/makeup_yardstick.py" --table "${tables[@]}" | tee "$OUT/table.md"
   exit 0
 fi

@@ -33,12 +33,12 @@ from PIL import Image
 
 from genstudio.data.celeba import load_celeba
 from genstudio.faces.align import Alignment, paste_change
-from genstudio.faces.recolor import face_ellipse, to_lab
 from genstudio.imaging import grid, uint8_to_tensor
 from genstudio.services.makeup.pipeline import HAIR_CHOICES
 from genstudio.stargan.editor import Request, StarGanEditor
 from genstudio.stargan.networks import HAIR
 from genstudio.stargan.photo import HAIR_ROUTE, crop_change
+from genstudio.yardstick.makeup import colour_noise as face_colour_noise
 
 # (label, attribute, requested value, request)
 EDITS: list[tuple[str, str, float, Request]] = [
@@ -75,13 +75,9 @@ def edit_crops(editor: StarGanEditor, crops: np.ndarray, request: Request, metho
 
 
 def colour_noise(before: np.ndarray, after: np.ndarray) -> float:
-    """Mean over faces of the std of the a/b change inside the face ellipse (128 px crops, Lab 8-bit scale)."""
-    inside = face_ellipse(before.shape[1]) > 0.5
-    spreads = []
-    for b, a in zip(before, after, strict=True):
-        delta = (to_lab(a) - to_lab(b))[inside][:, 1:]
-        spreads.append(float(delta.std(axis=0).mean()))
-    return float(np.mean(spreads))
+    """Mean over faces of the std of the a/b change inside the face ellipse (128 px crops, Lab 8-bit scale): the
+    scene yardstick's measure (genstudio.yardstick.makeup.colour_noise), averaged."""
+    return float(np.mean(face_colour_noise(before, after)))
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from genstudio import weights
-from genstudio.yardstick.cards import load_history, write_yardstick
+from genstudio.yardstick.cards import load_history, trained_steps, write_yardstick
 from genstudio.yardstick.makeup import format_table
 
 NOTE = (
@@ -110,10 +110,7 @@ def main() -> None:
         folder = weights.model_dir(name)
         history = load_history(folder)
         if args.record:
-            config = json.loads((folder / "config.json").read_text())
-            facts = config.get("training") or {}
-            steps = int(facts.get("steps") or config.get("step") or 0)
-            hours = args.hours if args.hours is not None else float(facts.get("wall_time_s") or 0) / 3600
+            steps, hours = trained_steps(name, args.hours)
             history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": round(hours, 2),
                             "judge": result["judge"], "checkpoint": result["checkpoint"], **summary(result)})
             (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")

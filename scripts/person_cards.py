@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import torch
@@ -22,7 +21,7 @@ from PIL import Image, ImageDraw
 from genstudio.imaging import grid, to_pil
 from genstudio.latentmap import load_latentmap
 from genstudio.services.person.pipeline import PersonPipeline, animation
-from genstudio.weights import is_installed, model_dir
+from genstudio.weights import is_installed, model_dir, read_config
 from genstudio.wgan.model import load_directions, load_generator
 
 
@@ -176,7 +175,7 @@ def generator_card(name: str, directions_name: str) -> None:
 def map_card(name: str) -> None:
     lm = load_latentmap(name)
     folder = model_dir(name)
-    config = json.loads((folder / "config.json").read_text())
+    config = read_config(name)
     t = config.get("training", {})
     pts = lm.points
     x0, x1, y0, y1 = pts["extent"]
@@ -235,7 +234,7 @@ def upsampler_card(name: str, generator_name: str) -> None:
     from genstudio.yardstick.cards import SECTION
 
     folder = model_dir(name)
-    config = json.loads((folder / "config.json").read_text())
+    config = read_config(name)
     facts = config["training"]
     up = load_upsampler(name)
     generator, checkpoint, _ = load_generator(generator_name)

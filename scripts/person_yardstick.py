@@ -15,11 +15,9 @@ features in each row) go into the up-sampler's card, weights/NAME/README.md.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 from genstudio import weights
-from genstudio.yardstick.cards import history_table, load_history, record, write_section, write_yardstick
+from genstudio.yardstick.cards import history_table, load_history, record, trained_steps, write_yardstick
 from genstudio.yardstick.person import JUDGE, evaluate, evaluate_2x, format_rates
 from genstudio.yardstick.pokemon import format_table
 
@@ -40,12 +38,6 @@ NOTE_2X = (
 )
 
 
-def trained(folder: Path) -> tuple[int, float]:
-    """(steps, wall-time hours) from the model's config.json training facts."""
-    facts = json.loads((folder / "config.json").read_text()).get("training") or {}
-    return int(facts.get("steps", 0)), float(facts.get("wall_time_s", 0)) / 3600
-
-
 def main_2x(args: argparse.Namespace) -> None:
     rows, rates, facts = evaluate_2x(args.names, args.upsampler, args.data_root, args.features, limit=args.limit)
     print(format_table(rows))
@@ -58,14 +50,12 @@ def main_2x(args: argparse.Namespace) -> None:
         mine = {k: v for k, v in rows.items() if k.startswith(f"{name} + ")}
         if args.record:
             context = {"generator": name, "features": facts["features"], "size": facts["size"]}
-            history = record(folder, *trained(folder), rows[f"{name} + {args.upsampler}"], context)
+            history = record(folder, *trained_steps(args.upsampler), rows[f"{name} + {args.upsampler}"], context)
         parts += [f"### {name}", "", format_table({**ladder, **mine}, highlight=f"{name} + {args.upsampler}"), "",
                   "Attribute rates (the classifier's reading above 0.5):", "",
                   format_rates({k: v for k, v in rates.items() if k == "real (held-out)" or k in mine}), ""]
-    if history:
-        parts += ["### History", "", history_table(history, ("generator", "features", "size")), ""]
-    write_section(folder / "README.md", "\n".join(parts), args.upsampler)
-    print(f"{folder / 'README.md'}: yardstick section written")
+    card = write_yardstick(folder, parts, history_table(history, ("generator", "features", "size")) if history else "")
+    print(f"{card}: yardstick section written")
 
 
 def main() -> None:
@@ -89,7 +79,7 @@ def main() -> None:
         folder = weights.model_dir(name)
         history = load_history(folder)
         if args.record:
-            history = record(folder, *trained(folder), rows[name])
+            history = record(folder, *trained_steps(name), rows[name])
         parts = [NOTE, "", format_table({**ladder, name: rows[name]}, highlight=name), "",
                  "Attribute rates (the classifier's reading above 0.5):", "",
                  format_rates({k: v for k, v in rates.items() if k in ("real (held-out)", name)}), ""]

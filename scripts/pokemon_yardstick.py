@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 
 from genstudio import weights
-from genstudio.weights import load as load_weights
-from genstudio.yardstick.cards import history_table, load_history, record, write_section
+from genstudio.weights import digest, read_config
+from genstudio.yardstick.cards import history_table, load_history, record, trained_steps, write_section
 from genstudio.yardstick.pokemon import evaluate, format_table
 
 LADDER_NOTE = (
@@ -31,15 +31,6 @@ LADDER_NOTE = (
 )
 
 
-def trained_steps(name: str, hours: float | None) -> tuple[int, float]:
-    """(steps, wall-time hours) of a model: from the GAN's training facts, or the diffusion config's step
-    (its wall time lives in the card's prose, so pass --hours)."""
-    config = json.loads((weights.model_dir(name) / "config.json").read_text())
-    facts = config.get("training") or {}
-    steps = int(facts.get("steps") or config.get("step") or 0)
-    return steps, hours if hours is not None else float(facts.get("wall_time_s") or 0.0) / 3600
-
-
 BAKEOFF = re.compile(r"### Equal-budget bake-off\n.*?(?=<!-- /yardstick -->)", re.S)
 
 
@@ -47,7 +38,7 @@ def section(name: str, rows: dict, memo: float, history: list[dict], bakeoff: di
     """Ladder, the autoencoder's ceiling (latent models), the model's row, history; the bake-off table from
     `bakeoff`, or the one already in the card."""
     ladder = {k: v for k, v in rows.items() if k.startswith(("real", "colour", "noise"))}
-    ae = load_weights(name).config.get("autoencoder")
+    ae = read_config(name).get("autoencoder")
     ceiling = {f"{ae} reconstruction": rows[f"{ae} reconstruction"]} if ae else {}
     parts = [LADDER_NOTE, "",
              format_table({**ladder, **ceiling, name: rows[name]}, highlight=name), "",
@@ -84,8 +75,8 @@ def main() -> None:
         folder = weights.model_dir(name)
         history = load_history(folder)
         if args.record:
-            ae = load_weights(name).config.get("autoencoder")
-            context = {"decoder": load_weights(ae).checkpoint} if ae else None
+            ae = read_config(name).get("autoencoder")
+            context = {"decoder": digest(ae)} if ae else None
             history = record(folder, *trained_steps(name, args.hours), rows[name], context)
         card = folder / "README.md"
         write_section(card, section(name, rows, memo[name], history, bakeoff, card), name)

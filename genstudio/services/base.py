@@ -25,6 +25,12 @@ ProgressFn = Callable[[float, "Image.Image | None"], None]
 """progress(fraction in 0..1, optional preview image). Raises Cancelled when the job has been cancelled."""
 
 
+def choice_unavailable(param: str, choice: str, model: str) -> ParamError:
+    """The error for a choice whose model of its own (Service.choice_models) is not installed."""
+    return ParamError(param, "%(choice)s is not available on this server: it needs the model %(model)s, which is "
+                      "not installed", choice=choice, model=model)
+
+
 def no_progress(fraction: float, preview: Image.Image | None = None) -> None:
     """A progress callback for callers that do not watch (CLI, benches, tests)."""
 
@@ -151,8 +157,7 @@ class Service(ABC):
             raise ParamError("image", "an image file is required")
         missing = self.missing_choice(params)
         if missing is not None:
-            raise ParamError(missing[0], "%(choice)s is not available on this server: it needs the model %(model)s, "
-                             "which is not installed", choice=missing[1], model=missing[2])
+            raise choice_unavailable(*missing)
         return {}
 
     def example(self) -> Image.Image | None:

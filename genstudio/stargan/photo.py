@@ -20,7 +20,7 @@ from ..faces.align import native_side_from
 from ..faces.lips import lip_mask, lip_region, lipstick_change
 from ..faces.quality import FaceWarning, confidence_warnings, face_warnings
 from ..faces.recolor import hair_mask, recolor_change
-from ..imaging import uint8_to_tensor
+from ..imaging import tensor_to_uint8, uint8_to_tensor
 from .editor import Request, StarGanEditor
 
 HAIR_METHODS = ("gan", "masked", "recolor")
@@ -82,8 +82,8 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     def change(req: Request) -> np.ndarray:
         c_trg = editor.target_labels(c_src, req)
         if full is not None:  # the grid sliced at the crop's own resolution: nothing to upsample
-            return editor.change_at(x, c_src, c_trg, full)[0].permute(1, 2, 0).numpy() * 127.5
-        arr = editor.change(x, c_src, c_trg)[0].permute(1, 2, 0).numpy() * 127.5
+            return as_change(editor.change_at(x, c_src, c_trg, full))
+        arr = as_change(editor.change(x, c_src, c_trg))
         return cv2.resize(arr, (side, side), interpolation=cv2.INTER_CUBIC)
 
     out = np.zeros((side, side, 3), np.float32)
@@ -106,9 +106,14 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     return out
 
 
+def as_change(delta: torch.Tensor) -> np.ndarray:
+    """The first face's change of a [-1, 1]-unit batch [N, 3, H, W] as float [H, W, 3] in 0..255 units."""
+    return delta[0].permute(1, 2, 0).numpy() * 127.5
+
+
 def model_crop(x: torch.Tensor) -> np.ndarray:
     """The first face of a [-1, 1] batch as uint8 RGB [S, S, 3]."""
-    return np.clip(np.rint((x[0].permute(1, 2, 0).numpy() + 1) * 127.5), 0, 255).astype(np.uint8)
+    return tensor_to_uint8(x[:1])[0]
 
 
 def makeup_change(editor: StarGanEditor, x: torch.Tensor, c_src: torch.Tensor) -> np.ndarray:
@@ -120,7 +125,7 @@ def makeup_change(editor: StarGanEditor, x: torch.Tensor, c_src: torch.Tensor) -
         return np.zeros((size, size, 3), np.float32)
     off = editor.target_labels(c_src, Request(set={"Heavy_Makeup": 0.0}))
     on = editor.target_labels(c_src, Request(set={"Heavy_Makeup": 1.0}))
-    return editor.change(x, off, on)[0].permute(1, 2, 0).numpy() * 127.5
+    return as_change(editor.change(x, off, on))
 
 
 def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Request, strength: float,

@@ -19,6 +19,17 @@ def load_history(folder: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text()) if path.is_file() else []
 
 
+def trained_steps(name: str, hours: float | None = None) -> tuple[int, float]:
+    """(steps, wall-time hours) of a model from its config.json: the training facts the loop records, else the
+    exported step; `hours` when given (a model whose wall time lives only in its card's prose)."""
+    from ..weights import read_config
+
+    config = read_config(name)
+    facts = config.get("training") or {}
+    steps = int(facts.get("steps") or config.get("step") or 0)
+    return steps, hours if hours is not None else float(facts.get("wall_time_s") or 0.0) / 3600
+
+
 def record(folder: Path, steps: int, hours: float, row: dict[str, float],
            context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Append today's measurement to the model's history and return the whole history. `context` says what else

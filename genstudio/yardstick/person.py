@@ -25,7 +25,7 @@ from ..classifier import DEFAULT_MODEL as ATTRIBUTES_MODEL
 from ..classifier import load_classifier
 from ..classifier.networks import AttributeClassifier
 from ..data.celeba import load_celeba
-from ..imaging import uint8_to_tensor
+from ..imaging import map_uint8, tensor_to_uint8, uint8_to_tensor
 from ..metrics.distances import all_distances
 from ..metrics.ladder import blur, down_up
 from ..upsampler.networks import Upsampler
@@ -138,26 +138,16 @@ def sharp_halves(data_root: str | Path, size: int, limit: int | None = None) -> 
     return val.images[order[:half]], val.images[order[half:2 * half]]
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """[-1, 1] [N, 3, H, W] -> uint8 [N, H, W, 3], rounded as the service's PNGs are (imaging.to_pil)."""
-    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
-
-@torch.no_grad()
-def _batched(fn: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray, batch: int = 50) -> np.ndarray:
-    return np.concatenate([to_uint8(fn(uint8_to_tensor(images[i:i + batch]))) for i in range(0, len(images), batch)])
-
-
 def ladder_rows_2x(b: np.ndarray, up: Upsampler, up_name: str) -> dict[str, np.ndarray]:
     """The ladder at 2×: B, B area-down-sampled to half size (rounded to 8 bits, a real small photo) and back
     by bicubic and by the learned up-sampler, B blurred with r = 1 and 2."""
     from ..upsampler.networks import bicubic2x
 
-    small = _batched(lambda x: F.avg_pool2d(x, 2), b)
+    small = map_uint8(lambda x: F.avg_pool2d(x, 2), b, 50)
     half = small.shape[1]
     return {"real (other held-out faces)": b,
-            f"real, {half} px and back (bicubic)": _batched(bicubic2x, small),
-            f"real, {half} px through {up_name}": _batched(up, small),
+            f"real, {half} px and back (bicubic)": map_uint8(bicubic2x, small, 50),
+            f"real, {half} px through {up_name}": map_uint8(up, small, 50),
             "real, blur r=1": blur(b, 1), "real, blur r=2": blur(b, 2)}
 
 
@@ -172,8 +162,8 @@ def generate_2x(generator: torch.nn.Module, up: Upsampler, n: int, truncation: f
     learned, bicubic = [], []
     for start in range(0, n, 50):
         x = generator(z_for_seeds(range(SEED + start, SEED + min(n, start + 50)), generator.z_dim, truncation))
-        learned.append(to_uint8(up(x)))
-        bicubic.append(to_uint8(bicubic2x(x)))
+        learned.append(tensor_to_uint8(up(x)))
+        bicubic.append(tensor_to_uint8(bicubic2x(x)))
     return np.concatenate(learned), np.concatenate(bicubic)
 
 

@@ -21,6 +21,7 @@ from ..data.pokemon import TYPES, is_held_out_species, load_pokemon
 from ..metrics.distances import all_distances
 from ..metrics.ladder import ladder
 from ..weights import load as load_weights
+from ..weights import read_config
 
 FEATURES = "pokemon-features"
 SIZE = 64  # every row is measured at 64 px (the generators' native size; bigger outputs are resized)
@@ -101,11 +102,10 @@ def reconstructions(ae_name: str, images: np.ndarray) -> np.ndarray:
     """Held-out images through a latent model's autoencoder: the best any sample decoded by it can look, so
     its row is that model's ceiling on the yardstick."""
     from ..diffusion.autoencoder import load_autoencoder
-    from ..imaging import uint8_to_tensor
+    from ..imaging import map_uint8
 
     ae, _ = load_autoencoder(ae_name)
-    out = [ae(uint8_to_tensor(images[i:i + 64])).clamp(-1, 1) for i in range(0, len(images), 64)]
-    return ((torch.cat(out) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return map_uint8(ae, images)
 
 
 def memorisation(ref: Reference, images: np.ndarray) -> float:
@@ -138,7 +138,7 @@ def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], 
     types = requested_types(ref, len(ref.reference))
     memo = {}
     for name in names:
-        ae_name = load_weights(name).config.get("autoencoder")
+        ae_name = read_config(name).get("autoencoder")
         if ae_name and f"{ae_name} reconstruction" not in rows:  # the ceiling of latent models
             rows[f"{ae_name} reconstruction"] = measure(ref, reconstructions(ae_name, ref.held_out))
         progress(f"sampling {len(types)} images from {name} ...")

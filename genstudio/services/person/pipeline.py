@@ -19,7 +19,7 @@ from ...weights import is_installed
 from ...wgan.latent import apply_directions, interpolate, z_for_seeds
 from ...wgan.model import Directions
 from ...wgan.networks import Generator, GrownGenerator
-from ..base import Output, Pipeline, ProgressFn, no_progress
+from ..base import Output, Pipeline, ProgressFn, choice_unavailable, no_progress
 
 NATIVE, DOUBLE = "native", "2x"  # the `resolution` parameter: the generator's own, or 2× through the up-sampler
 RESOLUTIONS = (NATIVE, DOUBLE)
@@ -46,8 +46,7 @@ class PersonPipeline(Pipeline):
         """The 2× up-sampler, loaded once per process through the model cache (ParamError when not installed:
         prepare() refuses such a request before a job exists; this catches "make again" after it was removed)."""
         if not is_installed(self.upsampler_name):
-            raise ParamError("resolution", "%(choice)s is not available on this server: it needs the model "
-                             "%(model)s, which is not installed", choice=DOUBLE, model=self.upsampler_name)
+            raise choice_unavailable("resolution", DOUBLE, self.upsampler_name)
         return MODELS.get(self.upsampler_name, load_upsampler)
 
     @torch.no_grad()

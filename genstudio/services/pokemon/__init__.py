@@ -54,9 +54,7 @@ class PokemonService(Service):
         name = model_name or self.default_model
         if not weights.is_installed(name):
             return False
-        import json
-
-        config = json.loads((weights.model_dir(name) / "config.json").read_text())
+        config = weights.read_config(name)
         return config.get("family") == "pokemon-gan" or weights.is_installed(config.get("autoencoder", ""))
 
     def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ... import weights
@@ -11,8 +10,7 @@ from ...errors import ModelMissing
 
 def family_of(name: str) -> str:
     """The family recorded in weights/<name>/config.json ("pokemon-gan", or the diffusion's default)."""
-    config = json.loads((weights.model_dir(name) / "config.json").read_text())
-    return str(config.get("family", "pokemon"))
+    return str(weights.read_config(name).get("family", "pokemon"))
 
 
 def load_pokemon_model(name: str) -> Any:
