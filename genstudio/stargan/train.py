@@ -122,6 +122,8 @@ class StarGanExtra:
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
     change_prob: float = 0.4  # per attribute, the chance a training target flips it
+    teacher: str | None = None  # a frozen attribute classifier (weights name) that G must also convince
+    lambda_teacher: float = 1.0
 
 
 class StarGanTask(TrainTask):
@@ -164,6 +166,9 @@ class StarGanTask(TrainTask):
         x = self.opts.extra
         self.l_adv, self.l_cls, self.l_rec, self.l_gp = x.lambda_adv, x.lambda_cls, x.lambda_rec, x.lambda_gp
         self.change_prob = x.change_prob
+        self.teacher, self.teacher_cols, self.l_teacher = self._load_teacher(x.teacher), [], x.lambda_teacher
+        if self.teacher is not None:
+            self.teacher_cols = [self.teacher.index(a) for a in self.attributes]
         data = self.opts.data
         self.flip, self.jitter = data.flip, data.jitter
         train = load_celeba(cfg.data_root, self.size, "train", self.attributes, limit=data.limit)
@@ -173,6 +178,17 @@ class StarGanTask(TrainTask):
         pick = torch.linspace(0, len(val.images) - 1, min(8, len(val.images))).long()
         self.fixed_x = uint8_to_tensor(val.images[pick.numpy()])  # held-out identities: grids stay in runs/
         self.fixed_c = torch.from_numpy(val.labels[pick.numpy()])
+
+    def _load_teacher(self, name: str | None) -> torch.nn.Module | None:
+        """The critic's own classifier learns alongside G and, after a few thousand CPU steps, is still easy to
+        satisfy with small changes (train-time hit rate 0.95 while an independent judge agreed half as often).
+        A classifier already trained on real faces gives G a reliable reading from the first step; it is
+        frozen, and the evaluation judge must be a different network."""
+        if not name:
+            return None
+        from ..classifier import load_classifier
+
+        return load_classifier(name, device=str(self.device))
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Runs after the checkpoint is loaded: the config's learning rates and schedule win over the
@@ -234,6 +250,12 @@ class StarGanTask(TrainTask):
         g_cls = classification_loss(cls_fake, c_trg)
         g_rec = (x - rec).abs().mean()
         g_loss = self.l_adv * g_adv + self.l_cls * g_cls + self.l_rec * g_rec
+        if self.teacher is not None:
+            t_logits = self.teacher(fake)[:, self.teacher_cols]
+            g_teacher = classification_loss(t_logits, c_trg)
+            g_loss = g_loss + self.l_teacher * g_teacher
+            with torch.no_grad():
+                logs.update(g_teacher=g_teacher.item(), t_hit=((t_logits > 0).float() == c_trg).float().mean().item())
         g_opt.zero_grad(set_to_none=True)
         acc.backward(g_loss)
         g_opt.step()

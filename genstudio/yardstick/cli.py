@@ -83,13 +83,16 @@ def eval_makeup(name: str, judge: str, n: int, seed: int | None, data_root: str,
     import torch
 
     from ..services.makeup import SERVICE
-    from .makeup import SEED, evaluate, format_table, load_heldout, load_judge
+    from .makeup import SEED, evaluate, format_table, load_heldout, load_judge, teacher_of
 
     torch.set_num_threads(threads)
     pipeline = SERVICE.load(name)
     classifier, used = load_judge(judge)
     if used != judge:
         click.echo(f"{judge} is not installed: judging with {used}", err=True)
+    if teacher_of(name) == used:
+        raise click.ClickException(f"{name} was trained to convince {used}, so {used} cannot judge it: "
+                                   "install face-judge or pass --judge with another classifier")
     faces, pool = load_heldout(data_root, n)
     result = evaluate(pipeline, classifier, faces, pool, SEED if seed is None else seed,
                       progress=lambda m: click.echo(m, err=True))

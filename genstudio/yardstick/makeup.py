@@ -253,6 +253,15 @@ def load_judge(name: str = JUDGES[0]) -> tuple[torch.nn.Module, str]:
     return load_classifier(used), used
 
 
+def teacher_of(name: str) -> str | None:
+    """The classifier a makeup model was trained to convince (training config extra.teacher), if any: that
+    classifier cannot also be its judge, or the yardstick would grade the model by its own answer key."""
+    from ..weights import read_config
+
+    extra = (read_config(name).get("train_config") or {}).get("extra") or {}
+    return extra.get("teacher")
+
+
 def _flip_share(before: np.ndarray, after: np.ndarray, columns: list[int]) -> float:
     if not len(before) or not columns:
         return float("nan")

@@ -111,3 +111,31 @@ def test_source_attributes_from_the_face_classifier():
     editor.use_reader(clf)
     want = torch.sigmoid(clf(x_hi))[:, [ALL.index(a) for a in ATTRIBUTES]]
     torch.testing.assert_close(editor.source_probabilities(x, x_hi), want)
+
+
+def test_a_frozen_teacher_classifier_trains_the_generator_and_stays_frozen(tmp_path, monkeypatch):
+    """extra.teacher: G also learns from a trained classifier's reading of its edits; the teacher never changes."""
+    from genstudio.classifier import AttributeClassifier
+    from genstudio.data.celeba import ATTRIBUTES as ALL
+
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setenv("GENSTUDIO_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    clf = AttributeClassifier(ALL, width=4, image_size=16).eval()
+    weights.save(tmp_path / "weights" / "tiny-teacher", clf.state_dict(),
+                 {"attributes": list(ALL), "width": 4, "image_size": 16})
+    before = {k: v.clone() for k, v in weights.load("tiny-teacher").tensors.items()}
+    model = {k: v for k, v in TINY.items() if k != "attributes"}
+    cfg = TrainConfig(family="makeup", name="makeup-taught", steps=2, batch_size=4, data_root=str(DATA_ROOT),
+                      run_dir=str(tmp_path / "run"), checkpoint_every=10, sample_every=10, log_every=1,
+                      model=model, data={"limit": 24}, optim={"n_critic": 1},
+                      extra={"teacher": "tiny-teacher", "lambda_teacher": 2.0})
+    trainer = Trainer(load_task("makeup"), cfg)
+    task = trainer.task
+    assert task.teacher is not None and not any(p.requires_grad for p in task.teacher.parameters())
+    assert task.teacher_cols == [ALL.index(a) for a in ATTRIBUTES]
+    assert trainer.train() == 2
+    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert "g_teacher" in log[0].split(",") and "t_hit" in log[0].split(",")
+    for k, v in task.teacher.state_dict().items():
+        torch.testing.assert_close(v, before[k].to(v.dtype))

@@ -115,3 +115,13 @@ def test_scenes_are_fixed_and_recrop_gives_the_photo_back(astronaut):
     region = a.face_region()
     centre, _ = a.true_box()
     assert region[int(centre[1]), int(centre[0])] and not region[0, 0]
+
+
+def test_a_model_is_never_judged_by_the_classifier_it_was_trained_to_convince(tiny_root):
+    config_path = tiny_root / "makeup-stargan48" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["train_config"] = {"extra": {"teacher": "face-attributes"}}
+    config_path.write_text(json.dumps(config))
+    assert yardstick.teacher_of("makeup-stargan48") == "face-attributes"
+    result = CliRunner().invoke(eval_group, ["makeup", "--weights", "makeup-stargan48", "--n", "3"])
+    assert result.exit_code != 0 and "trained to convince face-attributes" in result.output
