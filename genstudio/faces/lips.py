@@ -8,65 +8,49 @@ sharpened by colour: inside that blob, grown a little, the pixels redder than th
 the lips (teeth, the dark gap of an open mouth and a beard are not). Which colour: the lips' a*/b* move towards
 the shade's (by the strength), their mean lightness moves to the shade's as a shift, so their own texture
 (highlights, creases) stays. The change is pasted back like every other edit (feathered, nothing else moves).
+The parts eye shadow and blush share with it (region, painting, shades) are in genstudio.faces.cosmetics.
 """
 
 from __future__ import annotations
 
-import re
-
 import cv2
 import numpy as np
 
-from .recolor import from_lab, to_lab
+from .cosmetics import Ellipse, Product, Shade, parse_shade, redder, upsampled
+from .recolor import to_lab
+
+__all__ = ["LIPSTICK", "lip_mask", "lip_region", "lipstick_change", "mouth_prior", "parse_shade"]
 
 # The mouth area of a CelebA-aligned crop (fractions of the side): the lips of held-out CelebA faces and of the
 # astronaut lie at y 0.74-0.84 (eyes at 0.517, 0.219 apart); the ellipse leaves room for alignment error.
-MOUTH_CENTER = (0.5, 0.79)
-MOUTH_RADII = (0.17, 0.10)
-REGION_FLOOR = 0.3  # of the peak redness rise: below this the model is not painting lips
-MIN_RISE = 1.0  # a* units (8-bit Lab): a smaller peak means the model marks no lips at all
+MOUTH = Ellipse((0.5, 0.79), (0.17, 0.10))
 # At strength 1, checked by eye on the astronaut against the swatches: with the lightness kept (0) or moved half
 # way, a deep red read coral and a berry read pink; moved all the way, each shade reads as itself.
 OPACITY = 0.9  # how far a*/b* move to the shade's (1: flat paint; below 1 some of the lips' own colour shows)
 LIGHTNESS = 1.0  # how far the lips' mean lightness moves to the shade's (their texture around the mean stays)
-SHADE = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 
-def parse_shade(value: str) -> tuple[int, int, int]:
-    """'#rrggbb' or '#rgb' (the '#' optional, any case) -> (r, g, b); ValueError otherwise."""
-    m = SHADE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if m is None:
-        raise ValueError(f"not a colour: {value!r}")
-    digits = m.group(1)
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+class Lipstick(Product):
+    """Lipstick: the region is the largest rise of redness in the mouth area, one blob; painted nearly opaque in
+    the pixels of that region that are redder than the skin around the mouth (lip_mask)."""
+
+    def mask(self, crop: np.ndarray, region: np.ndarray) -> np.ndarray:
+        return lip_mask(crop, region)
+
+
+LIPSTICK = Lipstick("lipstick", (MOUTH,), redder, opacity=OPACITY, lightness=LIGHTNESS)
 
 
 def mouth_prior(side: int) -> np.ndarray:
     """Soft ellipse [side, side] in 0..1 over the mouth area of an aligned crop (0 outside)."""
-    yy, xx = (np.mgrid[0:side, 0:side].astype(np.float32) + 0.5) / side
-    r = np.hypot((xx - MOUTH_CENTER[0]) / MOUTH_RADII[0], (yy - MOUTH_CENTER[1]) / MOUTH_RADII[1])
-    return np.clip((1.0 - r) / 0.3, 0, 1)
+    return MOUTH.mask(side)
 
 
 def lip_region(crop: np.ndarray, makeup_change: np.ndarray) -> np.ndarray:
     """The learned lip region [s, s] in 0..1, at the size of `crop` (uint8 RGB, aligned; usually the model's
     48 px input) from `makeup_change` (float [s, s, 3], 0..255 units: the generator's makeup-on minus makeup-off
     output for that crop). All zero when the model marks no lips in the mouth area."""
-    side = crop.shape[0]
-    before = to_lab(crop)
-    after = to_lab(np.clip(crop.astype(np.float32) + makeup_change, 0, 255).astype(np.uint8))
-    rise = np.clip(after[..., 1] - before[..., 1], 0, None) * mouth_prior(side)
-    rise = cv2.GaussianBlur(rise, (0, 0), max(0.5, side / 96))
-    peak = float(rise.max())
-    if peak < MIN_RISE:
-        return np.zeros((side, side), np.float32)
-    soft = np.clip((rise / peak - REGION_FLOOR) / (1 - REGION_FLOOR), 0, 1).astype(np.float32)
-    # one blob: the one holding the peak (a blush on a cheek that reaches into the mouth area is not lips)
-    _, labels = cv2.connectedComponents((soft > 0).astype(np.uint8), connectivity=8)
-    py, px = np.unravel_index(int(np.argmax(rise)), rise.shape)
-    return soft * (labels == labels[py, px])
+    return LIPSTICK.region(crop, makeup_change)
 
 
 def lip_mask(crop: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -75,7 +59,7 @@ def lip_mask(crop: np.ndarray, region: np.ndarray) -> np.ndarray:
     the mouth" (teeth, the dark of an open mouth, stubble drop out). Where colour cannot tell lips from skin
     (pale lips, odd light), the learned region alone."""
     side = crop.shape[0]
-    up = np.clip(cv2.resize(region.astype(np.float32), (side, side), interpolation=cv2.INTER_CUBIC), 0, 1)
+    up = upsampled(region, side)
     if up.max() <= 0:
         return np.zeros((side, side), np.float32)
     grown = np.clip(cv2.GaussianBlur(up, (0, 0), side / 64) * 2.5, 0, 1) * (mouth_prior(side) > 0)
@@ -109,19 +93,7 @@ def otsu(values: np.ndarray, bins: int = 64) -> float:
     return float(edges[int(np.argmax(between[:-1])) + 1])
 
 
-def lipstick_change(crop: np.ndarray, mask: np.ndarray, shade: tuple[int, int, int],
-                    strength: float = 1.0) -> np.ndarray:
-    """The RGB change (float, 0..255 units) that paints the masked lips of `crop` (uint8 RGB) in `shade`:
-    a*/b* move OPACITY x strength of the way to the shade's, lightness moves LIGHTNESS of the way to the shade's
-    lightness (as a shift of the lips' mean, so their texture stays). Zero where the mask is zero."""
-    if strength <= 0 or mask.max() <= 0:
-        return np.zeros(crop.shape, np.float32)
-    lab = to_lab(crop)
-    target = to_lab(np.array([[shade]], np.uint8))[0, 0]
-    weight = mask.astype(np.float32)
-    lips_l = float((lab[..., 0] * weight).sum() / weight.sum())
-    m = weight * float(strength)
-    new = lab.copy()
-    new[..., 0] = lab[..., 0] + m * LIGHTNESS * (target[0] - lips_l)
-    new[..., 1:] = lab[..., 1:] + (m * OPACITY)[..., None] * (target[1:] - lab[..., 1:])
-    return (from_lab(new) - from_lab(lab)) * (weight[..., None] > 0)
+def lipstick_change(crop: np.ndarray, mask: np.ndarray, shade: Shade, strength: float = 1.0) -> np.ndarray:
+    """The RGB change (float, 0..255 units) that paints the masked lips of `crop` (uint8 RGB) in `shade`, at
+    OPACITY and LIGHTNESS (genstudio.faces.cosmetics.paint)."""
+    return LIPSTICK.change(crop, mask, shade, strength)

@@ -20,18 +20,27 @@ INSTALL_HINT = "train it with: genstudio train makeup --config configs/makeup-cp
 @dataclass
 class Request:
     """What the user asked for: a hair colour (an entry of HAIR) or None, attribute -> 0/1 for the rest, and a
-    lipstick shade (r, g, b) or None (painted in the lips the model finds: genstudio.faces.lips)."""
+    shade (r, g, b) or None for each cosmetic: lipstick, eye shadow, blush (painted where the model's makeup edit
+    marks them: genstudio.faces.cosmetics)."""
 
     hair: str | None = None
     set: Mapping[str, float] | None = None
     lips: tuple[int, int, int] | None = None
+    eyes: tuple[int, int, int] | None = None
+    blush: tuple[int, int, int] | None = None
 
     def is_empty(self) -> bool:
-        return self.hair is None and not self.set and self.lips is None
+        return self.hair is None and not self.set and not self.cosmetics()
 
     def model_edits(self) -> bool:
-        """Whether the generator has anything to change (hair or attributes; lipstick is painted, not generated)."""
+        """Whether the generator has anything to change (hair or attributes; cosmetics are painted, not
+        generated)."""
         return self.hair is not None or bool(self.set)
+
+    def cosmetics(self) -> dict[str, tuple[int, int, int]]:
+        """The cosmetics asked for, name -> shade, in the order they are painted: lipstick last, on top."""
+        shades = {"blush": self.blush, "eyes": self.eyes, "lips": self.lips}
+        return {name: shade for name, shade in shades.items() if shade is not None}
 
 
 class StarGanEditor:

@@ -17,7 +17,8 @@ import torch
 
 from ..faces import Face, align_face, detect_faces, paste_change
 from ..faces.align import native_side_from
-from ..faces.lips import lip_mask, lip_region, lipstick_change
+from ..faces.cosmetics import BLUSH, EYE_SHADOW, Product
+from ..faces.lips import LIPSTICK
 from ..faces.quality import FaceWarning, confidence_warnings, face_warnings
 from ..faces.recolor import hair_mask, recolor_change
 from ..imaging import tensor_to_uint8, uint8_to_tensor
@@ -31,6 +32,7 @@ HAIR_METHODS = ("gan", "masked", "recolor")
 HAIR_ROUTE: dict[str, str] = {
     "Black_Hair": "recolor", "Blond_Hair": "recolor", "Brown_Hair": "gan", "Gray_Hair": "recolor",
 }
+COSMETICS: dict[str, Product] = {"lips": LIPSTICK, "eyes": EYE_SHADOW, "blush": BLUSH}  # Request's names
 WORK_SIDE = 512  # the crop side at which changes are computed before the final upsampling to the photo
 FULL_SIDE = 1024  # a bilateral change is sliced at the face's own resolution up to this (paste_change's cap)
 
@@ -69,8 +71,8 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
     With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
     mask is sharpened by where the generator's own hair edit acts. None: the route of HAIR_ROUTE.
-    A lipstick shade (request.lips) is painted last, on the crop with the other edits, in the lips found from the
-    generator's makeup edit (genstudio.faces.lips), at the crop's resolution.
+    Cosmetics (request.cosmetics(): blush, eye shadow, lipstick) are painted last, on the crop with the other
+    edits, in the regions the generator's makeup edit marks (genstudio.faces.cosmetics), at the crop's resolution.
     """
     hair_method = hair_method or hair_method_for(request)
     if hair_method is not None and hair_method not in HAIR_METHODS:
@@ -99,10 +101,22 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
             out += hair_change * mask[..., None] * float(strength)
         else:
             out += recolor_change(crop, mask, request.hair, float(strength))
-    if request.lips is not None:  # painted last, on the edited face: the lips end in the shade asked for
-        lips = lip_mask(crop, lip_region(model_crop(x), makeup_change(editor, x, c_src)))
-        edited = np.clip(crop.astype(np.float32) + out, 0, 255).astype(np.uint8)
-        out += lipstick_change(edited, lips, request.lips, float(strength))
+    if request.cosmetics():  # painted last, on the edited face: each ends in the shade asked for
+        out += cosmetics_change(crop, out, model_crop(x), makeup_change(editor, x, c_src), request, strength)
+    return out
+
+
+def cosmetics_change(crop: np.ndarray, change: np.ndarray, small: np.ndarray, makeup: np.ndarray,
+                     request: Request, strength: float) -> np.ndarray:
+    """The change that paints the request's cosmetics, one over the other, on `crop` (uint8 RGB) edited by
+    `change`: each in its region, found on `small` (the face at the model's size) from `makeup` (the model's
+    makeup change there), sharpened at the crop's resolution."""
+    out = np.zeros(crop.shape, np.float32)
+    for name, shade in request.cosmetics().items():
+        product = COSMETICS[name]
+        edited = np.clip(crop.astype(np.float32) + change + out, 0, 255).astype(np.uint8)
+        mask = product.mask(crop, product.region(small, makeup))
+        out += product.change(edited, mask, shade, float(strength))
     return out
 
 
@@ -137,7 +151,7 @@ def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Req
     c_src = editor.source_labels(probs)
     c_trg = editor.target_labels(c_src, request)
     work = int(min(max(native_side_from(alignment), editor.size), FULL_SIDE if editor.bilateral else WORK_SIDE))
-    needs_crop = editor.bilateral or hair_method in ("masked", "recolor") or request.lips is not None
+    needs_crop = editor.bilateral or hair_method in ("masked", "recolor") or bool(request.cosmetics())
     crop = alignment.crop(photo, work) if needs_crop else np.zeros((work, work, 3))
     change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method)
     edited, mask = paste_change(photo, alignment, change)

@@ -225,8 +225,8 @@ def read(judge: torch.nn.Module, crops: np.ndarray) -> np.ndarray:
 
 
 def service_edits() -> list[tuple[str, dict[str, Any], str, float]]:
-    """(label, service params, attribute, requested value) for every edit the makeup service offers (lipstick
-    in its default shade)."""
+    """(label, service params, attribute, requested value) for every edit the makeup service offers (lipstick,
+    eye shadow and blush in their default shades)."""
     from ..services.makeup import SCHEMA
     from ..services.makeup.pipeline import request_from_params
 
@@ -239,8 +239,11 @@ def service_edits() -> list[tuple[str, dict[str, Any], str, float]]:
             req = request_from_params(params)
             attr, value = (req.hair, 1.0) if req.hair else next(iter(req.set.items()))
             out.append((words.format(choice), params, attr, float(value)))
-    # lipstick in the default shade, read by the judge's Wearing_Lipstick (not one of the generator's attributes)
-    out.append(("lipstick", SCHEMA.resolve({"lips": "on"}), "Wearing_Lipstick", 1.0))
+    # the cosmetics in their default shades, each read by the judge's nearest attribute (the judge has no "wearing
+    # eye shadow"; CelebA's Heavy_Makeup is mostly eye makeup)
+    for label, switch, attr in (("lipstick", "lips", "Wearing_Lipstick"), ("eye shadow", "eyes", "Heavy_Makeup"),
+                                ("blush", "blush", "Rosy_Cheeks")):
+        out.append((label, SCHEMA.resolve({switch: "on"}), attr, 1.0))
     return out
 
 

@@ -173,7 +173,8 @@ def test_phone_scrolls_to_the_result_and_zooms_to_the_face(browser, live_server,
 
 
 def test_lipstick_shade_round_trips(browser_page, astronaut, tmp_path):
-    """A swatch turns lipstick on with its shade; the job gets both; "use these settings" puts them back."""
+    """A swatch turns lipstick (or eye shadow) on with its shade; the job gets both; "use these settings" puts
+    them back."""
     page = browser_page
     errors, photo = open_makeup_page(page, astronaut, tmp_path)
     assert not page.is_checked("#field-lips")
@@ -184,10 +185,14 @@ def test_lipstick_shade_round_trips(browser_page, astronaut, tmp_path):
     page.click('.lip-swatch[data-shade="#7e2348"]')
     assert page.is_checked("#field-lips") and page.input_value("#field-lip_shade") == "#7e2348"
     expect(page.locator(".lip-swatch.selected")).to_have_count(1)
+    page.click('.eye-swatch[data-shade="#4a4650"]')  # eye shadow's picker works the same way, on its own
+    assert page.is_checked("#field-eyes") and not page.is_checked("#field-blush")
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/jobs/")) as request:
-        page.click("#generate")  # lipstick alone is a change
+        page.click("#generate")  # cosmetics alone are a change
     job = request.value.response().json()
     assert job["params"]["lips"] == "on" and job["params"]["lip_shade"] == "#7e2348"
+    assert job["params"]["eyes"] == "on" and job["params"]["eye_shade"] == "#4a4650"
+    assert job["params"]["blush"] == "off" and "blush_shade" not in job["params"]
     assert job["params"]["hair"] == "keep"
     expect(page.locator("#compare")).to_be_visible(timeout=30_000)
     image_page = page.get_attribute("#ba-open", "href")
@@ -195,7 +200,10 @@ def test_lipstick_shade_round_trips(browser_page, astronaut, tmp_path):
     assert page.is_checked("#field-lips") and page.input_value("#field-lip_shade") == "#7e2348"
     assert page.input_value("#field-hair") == "keep"
     expect(page.locator('.lip-swatch.selected[data-shade="#7e2348"]')).to_have_count(1)
-    page.uncheck("#field-lips")  # off again: every change on "keep" and no lipstick is explained, not sent
+    assert page.is_checked("#field-eyes") and page.input_value("#field-eye_shade") == "#4a4650"
+    assert not page.is_checked("#field-blush")
+    page.uncheck("#field-lips")  # off again: every change on "keep" and no cosmetic is explained, not sent
+    page.uncheck("#field-eyes")
     page.set_input_files("#field-image", str(photo))
     expect(page.locator(".face-box.selected")).to_have_count(1)
     page.click("#generate")

@@ -106,7 +106,8 @@ def test_api_contract_and_paste_back(app, client, api_headers, astronaut):
     makeup = next(s for s in services["services"] if s["name"] == "makeup")
     names = {p["name"]: p for p in makeup["params"]}
     assert names["hair"]["choices"] == ["keep", "black", "blond", "brown", "gray"]
-    assert set(names) == {"hair", "makeup", "gender", "age", "lips", "lip_shade", "strength", "face"}
+    assert set(names) == {"hair", "makeup", "gender", "age", "lips", "lip_shade", "eyes", "eye_shade", "blush",
+                          "blush_shade", "strength", "face"}
     assert names["lip_shade"]["type"] == "color" and names["lip_shade"]["when"] == {"lips": ["on"]}
 
     photo = np.ascontiguousarray(np.pad(astronaut, ((40, 40), (100, 100), (0, 0)), mode="edge"))  # 712 x 592

@@ -59,8 +59,9 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     assert lines[0].startswith("| edit | faces | success before → after |") and set(lines[1]) <= set("|-")
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
     labels = [e[0] for e in yardstick.service_edits()]
-    assert len(labels) == 11 and [r[0] for r in rows[:11]] == labels and labels[-1] == "lipstick"
-    assert [r[0] for r in rows[11:]] == ["*reference: no edit (strength 0)*", "*reference: same face, white "
+    assert len(labels) == 13 and [r[0] for r in rows[:13]] == labels
+    assert labels[-3:] == ["lipstick", "eye shadow", "blush"]
+    assert [r[0] for r in rows[13:]] == ["*reference: no edit (strength 0)*", "*reference: same face, white "
                                          "balance ±6 %*", "*reference: another photo of the same person*"]
     assert all(len(r) == 7 for r in rows)
     assert "Detection: the pasted face found in" in result.output
@@ -71,6 +72,7 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     edits = {r["edit"]: r for r in metrics["edits"]}
     assert edits["blond hair"]["faces"] == det["found"] and edits["brown hair"]["faces"] == 0  # she is brunette
     assert edits["young"]["faces"] == 0 and edits["old"]["faces"] == det["found"]
+    assert edits["eye shadow"]["faces"] == edits["blush"]["faces"] == det["found"]  # no makeup, no rosy cheeks
     for r in metrics["edits"]:
         assert r["changed_outside_face"] == 0, r["edit"]
     noop, wb, same = metrics["references"]

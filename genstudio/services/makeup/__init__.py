@@ -1,15 +1,17 @@
 """Makeup & hair dye: StarGAN edits of an uploaded face photo, pasted back at the photo's own resolution.
 
 Jobs API: service `makeup`, multipart upload `image`, params hair (black|blond|brown|gray|keep),
-makeup (add|remove|keep), gender (male|female|keep), age (young|old|keep), lips (on|off) with lip_shade
-(#rrggbb, recorded only when lips is on), strength (0-1), face (index, largest first; optional). Bad uploads
-are refused in prepare(), before any job exists.
+makeup (add|remove|keep), gender (male|female|keep), age (young|old|keep), lips (on|off) with lip_shade,
+eyes (on|off) with eye_shade, blush (on|off) with blush_shade (each shade #rrggbb, recorded only when its product
+is on), strength (0-1), face (index, largest first; optional). Bad uploads are refused in prepare(), before any
+job exists.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -27,19 +29,57 @@ from .pipeline import MakeupPipeline, request_from_params
 DEFAULT_MODEL = "makeup-stargan48"
 CLASSIFIER_MODEL = "face-attributes"
 MAX_FACES = 32
-DEFAULT_SHADE = "#b3202e"  # a classic red
-# the page's preset swatches: (name, #rrggbb)
-SHADES = ((N_("Red"), DEFAULT_SHADE), (N_("Coral"), "#e0604e"), (N_("Pink"), "#e8849f"), (N_("Rose"), "#c2587a"),
-          (N_("Berry"), "#7e2348"), (N_("Nude"), "#b4786a"))
+
+
+@dataclass(frozen=True)
+class Cosmetic:
+    """A cosmetic painted in the shade the user picks (genstudio.faces.cosmetics): its on/off parameter, its
+    shade parameter, and what the page shows: a label, the shade picker's name, a hint and the preset swatches
+    (name, #rrggbb; the first is the default shade)."""
+
+    switch: str
+    field: str
+    label: str
+    shade_label: str
+    hint: str
+    shades: tuple[tuple[str, str], ...]
+    help: str
+    shade_help: str
+
+    @property
+    def default(self) -> str:
+        return self.shades[0][1]
+
+    def params(self) -> tuple[Param, Param]:
+        """The switch (off|on) and the shade (#rrggbb), which only counts, and is only recorded, when on."""
+        return (Param(self.switch, "choice", "off", choices=("off", "on"), help=self.help),
+                Param(self.field, "color", self.default, when=(self.switch, ("on",)), help=self.shade_help))
+
+
+COSMETICS = (  # in the page's order
+    Cosmetic("lips", "lip_shade", N_("Lipstick"), N_("Lipstick shade"),
+             N_("The model finds the lips; you pick the colour."),
+             ((N_("Red"), "#b3202e"), (N_("Coral"), "#e0604e"), (N_("Pink"), "#e8849f"), (N_("Rose"), "#c2587a"),
+              (N_("Berry"), "#7e2348"), (N_("Nude"), "#b4786a")),
+             "lipstick in the shade you pick, on the lips the model finds", "lipstick colour, e.g. #b3202e"),
+    Cosmetic("eyes", "eye_shade", N_("Eye shadow"), N_("Eye shadow shade"),
+             N_("The model finds the eyelids; you pick the colour."),
+             ((N_("Plum"), "#6e3d63"), (N_("Taupe"), "#8a6f66"), (N_("Bronze"), "#9a6432"),
+              (N_("Rose gold"), "#b76e79"), (N_("Smoky"), "#4a4650"), (N_("Teal"), "#2f6e70")),
+             "translucent eye shadow in the shade you pick, on the upper eyelids the model finds",
+             "eye shadow colour, e.g. #6e3d63"),
+    Cosmetic("blush", "blush_shade", N_("Blush"), N_("Blush shade"),
+             N_("The model finds the cheeks; you pick the colour."),
+             ((N_("Pink"), "#f08ca0"), (N_("Rose"), "#d86a80"), (N_("Peach"), "#f6a57e"), (N_("Coral"), "#ef7b69")),
+             "a soft blush in the shade you pick, on the cheeks the model finds", "blush colour, e.g. #f08ca0"),
+)
 
 SCHEMA = Schema((
     Param("hair", "choice", "keep", choices=("keep", "black", "blond", "brown", "gray"), help="new hair colour"),
     Param("makeup", "choice", "keep", choices=("keep", "add", "remove"), help="add or remove heavy makeup"),
     Param("gender", "choice", "keep", choices=("keep", "male", "female"), help="make the face look male or female"),
     Param("age", "choice", "keep", choices=("keep", "young", "old"), help="make the face look younger or older"),
-    Param("lips", "choice", "off", choices=("off", "on"),
-          help="lipstick in the shade you pick, on the lips the model finds"),
-    Param("lip_shade", "color", DEFAULT_SHADE, when=("lips", ("on",)), help="lipstick colour, e.g. #b3202e"),
+    *(param for cosmetic in COSMETICS for param in cosmetic.params()),
     Param("strength", "float", 1.0, 0.0, 1.0, help="how much of the model's change to apply"),
     Param("face", "int", None, 0, MAX_FACES - 1, help="which face to edit (0 is the largest); optional"),
 ))
@@ -124,7 +164,8 @@ class MakeupService(Service):
     def prepare(self, params: dict[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
         super().prepare(params, files)
         if request_from_params(params).is_empty():
-            raise ParamError("hair", "choose at least one change: hair, makeup, lipstick, gender or age")
+            raise ParamError("hair", "choose at least one change: hair, makeup, lipstick, eye shadow, blush, gender "
+                                     "or age")
         photo, faces, notes = analyse_upload(files["image"])
         index = check_face(faces, params.get("face"))
         return {"photo": photo.image, "faces": [f.to_dict() for f in faces], "face": index, "notes": notes}

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ...faces import Face
-from ...faces.lips import parse_shade
+from ...faces.cosmetics import parse_shade
 from ...stargan.editor import Request, StarGanEditor
 from ...stargan.photo import edit_face, hair_method_for
 from ..base import Output, Pipeline, ProgressFn, no_progress
@@ -18,8 +18,8 @@ HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Ha
 
 
 def request_from_params(params: dict[str, Any]) -> Request:
-    """Service params (hair/makeup/gender/age, 'keep' meaning unchanged; lips on with lip_shade) -> an editor
-    Request."""
+    """Service params (hair/makeup/gender/age, 'keep' meaning unchanged; lips, eyes and blush on with their
+    shades) -> an editor Request."""
     hair = params.get("hair", "keep")
     setting: dict[str, float] = {}
     if params.get("makeup", "keep") != "keep":
@@ -28,8 +28,13 @@ def request_from_params(params: dict[str, Any]) -> Request:
         setting["Male"] = 1.0 if params["gender"] == "male" else 0.0
     if params.get("age", "keep") != "keep":
         setting["Young"] = 1.0 if params["age"] == "young" else 0.0
-    lips = parse_shade(params["lip_shade"]) if params.get("lips", "off") == "on" else None
-    return Request(HAIR_CHOICES.get(hair), setting, lips)
+    return Request(HAIR_CHOICES.get(hair), setting, lips=shade(params, "lips", "lip_shade"),
+                   eyes=shade(params, "eyes", "eye_shade"), blush=shade(params, "blush", "blush_shade"))
+
+
+def shade(params: dict[str, Any], switch: str, field: str) -> tuple[int, int, int] | None:
+    """The shade of a cosmetic when its switch is on, else None."""
+    return parse_shade(params[field]) if params.get(switch, "off") == "on" else None
 
 
 class MakeupPipeline(Pipeline):

@@ -20,7 +20,7 @@ from ...uploads import decode_uploads
 from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import localize
-from . import DEFAULT_SHADE, SERVICE, SHADES, analyse_upload
+from . import COSMETICS, SERVICE, analyse_upload
 
 bp = Blueprint(SERVICE.name, __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -58,7 +58,8 @@ def page_strings() -> dict[str, str]:
         "checking": _("Looking for faces…"), "one_face": _("1 face found."),
         "many_faces": _("%(n)s faces found — the largest is selected.", n="{n}"), "face": _("Face %(n)s", n="{n}"),
         "choose_photo": _("Choose a photo or take one with the webcam."),
-        "no_change": _("Choose at least one change: hair colour, makeup, lipstick, gender or age."),
+        "no_change": _("Choose at least one change: hair colour, makeup, lipstick, eye shadow, blush, gender or "
+                       "age."),
         "no_webcam": _("This browser has no webcam access."),
         "webcam_failed": _("Webcam not available: %(e)s", e="{e}"),
     }
@@ -67,7 +68,7 @@ def page_strings() -> dict[str, str]:
 @bp.get("/")
 def page():
     return render_service_page(SERVICE, "makeup/page.html", max_side=MAX_WORK_SIDE, page_strings=page_strings(),
-                               shades=SHADES, default_shade=DEFAULT_SHADE)
+                               cosmetics=COSMETICS)
 
 
 @bp.post("/faces")

@@ -140,26 +140,33 @@
     }, "image/jpeg", 0.92);
   });
 
-  /* lipstick: a switch, a colour picker and preset swatches; picking a shade turns lipstick on, and the swatch
-   * of the picked shade (if it is one) is marked */
-  const lips = document.getElementById("field-lips");
-  const shade = document.getElementById("field-lip_shade");
-  const shades = document.getElementById("lip-shades");
-  function showShade() {
-    shades.classList.toggle("off", !lips.checked);
-    shades.querySelectorAll(".lip-swatch").forEach((b) => {
-      b.classList.toggle("selected", b.dataset.shade.toLowerCase() === shade.value.toLowerCase());
-    });
-  }
-  shades.querySelectorAll(".lip-swatch").forEach((b) => b.addEventListener("click", () => {
-    shade.value = b.dataset.shade;
-    lips.checked = true;
-    fieldError("lip_shade", "");
-    showShade();
-  }));
-  shade.addEventListener("input", () => { lips.checked = true; showShade(); });
-  lips.addEventListener("change", showShade);
-  showShade();
+  /* lipstick, eye shadow, blush: each a switch, a colour picker and preset swatches ([data-cosmetic]); picking a
+   * shade turns its product on, and the swatch of the picked shade (if it is one) is marked */
+  const cosmetics = Array.from(form.querySelectorAll("[data-cosmetic]")).map((box) => {
+    const c = {
+      name: box.dataset.cosmetic,
+      field: box.dataset.shadeField,
+      toggle: document.getElementById("field-" + box.dataset.cosmetic),
+      shade: document.getElementById("field-" + box.dataset.shadeField),
+      shades: box.querySelector(".shades"),
+    };
+    c.show = () => {
+      c.shades.classList.toggle("off", !c.toggle.checked);
+      c.shades.querySelectorAll(".shade-swatch").forEach((b) => {
+        b.classList.toggle("selected", b.dataset.shade.toLowerCase() === c.shade.value.toLowerCase());
+      });
+    };
+    c.shades.querySelectorAll(".shade-swatch").forEach((b) => b.addEventListener("click", () => {
+      c.shade.value = b.dataset.shade;
+      c.toggle.checked = true;
+      fieldError(c.field, "");
+      c.show();
+    }));
+    c.shade.addEventListener("input", () => { c.toggle.checked = true; c.show(); });
+    c.toggle.addEventListener("change", c.show);
+    c.show();
+    return c;
+  });
 
   // strength readout and the before/after slider
   const strength = document.getElementById("field-strength");
@@ -222,10 +229,12 @@
       makeup: form.querySelector("#field-makeup").value,
       gender: form.querySelector("#field-gender").value,
       age: form.querySelector("#field-age").value,
-      lips: lips.checked ? "on" : "off",
       strength: Number(strength.value),
     };
-    if (lips.checked) params.lip_shade = shade.value;
+    cosmetics.forEach((c) => {
+      params[c.name] = c.toggle.checked ? "on" : "off";
+      if (c.toggle.checked) params[c.field] = c.shade.value;
+    });
     if (faceField.value !== "") params.face = Number(faceField.value);
     return params;
   }
@@ -238,18 +247,21 @@
       if (recipe[name] && select.querySelector('option[value="' + CSS.escape(recipe[name]) + '"]')) select.value = recipe[name];
     });
     if (typeof recipe.strength === "number") { strength.value = String(recipe.strength); strengthOut.textContent = strength.value; }
-    lips.checked = recipe.lips === "on";
-    if (typeof recipe.lip_shade === "string") shade.value = recipe.lip_shade;
-    showShade();
+    cosmetics.forEach((c) => {
+      c.toggle.checked = recipe[c.name] === "on";
+      if (typeof recipe[c.field] === "string") c.shade.value = recipe[c.field];
+      c.show();
+    });
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    ["image", "hair", "face", "lip_shade"].forEach((f) => fieldError(f, ""));
+    ["image", "hair", "face", ...cosmetics.map((c) => c.field)].forEach((f) => fieldError(f, ""));
     view.reset();
     if (!photoFile) { fieldError("image", G.t("choose_photo")); return; }
     const params = readParams();
-    if (["hair", "makeup", "gender", "age"].every((name) => params[name] === "keep") && params.lips === "off") {
+    if (["hair", "makeup", "gender", "age"].every((name) => params[name] === "keep")
+        && cosmetics.every((c) => params[c.name] === "off")) {
       fieldError("hair", G.t("no_change"));
       return;
     }
