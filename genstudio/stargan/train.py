@@ -22,6 +22,7 @@ from ..data.celeba import load_celeba
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
 from ..training.sections import as_dict
+from .bilateral import grid_roughness
 from .networks import ATTRIBUTES, HAIR, build
 
 
@@ -124,6 +125,7 @@ class StarGanExtra:
     change_prob: float = 0.4  # per attribute, the chance a training target flips it
     teacher: str | None = None  # a frozen attribute classifier (weights name) that G must also convince
     lambda_teacher: float = 1.0
+    lambda_smooth: float = 0.0  # bilateral head: weight of grid_roughness (spatial changes of the colour transform)
 
 
 class StarGanTask(TrainTask):
@@ -166,6 +168,7 @@ class StarGanTask(TrainTask):
         x = self.opts.extra
         self.l_adv, self.l_cls, self.l_rec, self.l_gp = x.lambda_adv, x.lambda_cls, x.lambda_rec, x.lambda_gp
         self.change_prob = x.change_prob
+        self.l_smooth = x.lambda_smooth
         self.teacher, self.teacher_cols, self.l_teacher = self._load_teacher(x.teacher), [], x.lambda_teacher
         if self.teacher is not None:
             self.teacher_cols = [self.teacher.index(a) for a in self.attributes]
@@ -243,13 +246,18 @@ class StarGanTask(TrainTask):
 
         x, c_org = batch[-1]
         c_trg = sample_targets(c_org.cpu(), self.attributes, self.change_prob).to(self.device)
-        fake = g(x, c_trg)
+        if self.l_smooth:  # bilateral head: read the grid to price its roughness
+            grid = g.grid(x, c_trg)
+            fake, roughness = g.apply_grid(grid, x), grid_roughness(grid)
+            logs["g_rough"] = roughness.item()
+        else:
+            fake, roughness = g(x, c_trg), torch.zeros((), device=x.device)
         out_fake, cls_fake = d(fake)
         rec = g(fake, c_org)
         g_adv = -out_fake.mean()
         g_cls = classification_loss(cls_fake, c_trg)
         g_rec = (x - rec).abs().mean()
-        g_loss = self.l_adv * g_adv + self.l_cls * g_cls + self.l_rec * g_rec
+        g_loss = self.l_adv * g_adv + self.l_cls * g_cls + self.l_rec * g_rec + self.l_smooth * roughness
         if self.teacher is not None:
             t_logits = self.teacher(fake)[:, self.teacher_cols]
             g_teacher = classification_loss(t_logits, c_trg)

@@ -107,3 +107,31 @@ def test_the_change_is_sliced_at_the_crops_own_resolution(tmp_path, monkeypatch)
     assert stripes > 0.5 and stripes > 0.5 * np.abs(columns).mean()  # alternates column by column
     half = crop_change(editor, crop, x, c_src, request, 0.5)
     np.testing.assert_allclose(half, 0.5 * change, atol=1e-4)
+
+
+def test_roughness_prices_changes_between_cells_not_between_brightness_levels():
+    from genstudio.stargan.bilateral import grid_roughness
+
+    flat = torch.zeros(1, 12, 8, 6, 6)
+    flat[:, :, 3] = 0.5  # one brightness level transformed everywhere alike: smooth in space
+    assert grid_roughness(flat).item() == 0
+    blotch = flat.clone()
+    blotch[:, 9, :, 2, 2] = 0.4  # a red offset on one cell: a blotch
+    assert grid_roughness(blotch).item() > 0
+
+
+def test_training_with_a_roughness_price_logs_it(tmp_path, monkeypatch):
+    from genstudio.training.loop import TrainConfig, Trainer, load_task
+
+    from .test_stargan import DATA_ROOT
+
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setenv("GENSTUDIO_CACHE", str(tmp_path / "cache"))
+    model = {"image_size": 32, "head": "bilateral", "g_conv_dim": 8, "g_repeat_num": 1, "luma_bins": 4,
+             "d_conv_dim": 8, "d_repeat_num": 3, "d_max_dim": 64}
+    cfg = TrainConfig(family="makeup", name="makeup-smooth", steps=2, batch_size=4, data_root=str(DATA_ROOT),
+                      run_dir=str(tmp_path / "run"), checkpoint_every=10, sample_every=10, log_every=1,
+                      model=model, data={"limit": 24}, optim={"n_critic": 1}, extra={"lambda_smooth": 5.0})
+    assert Trainer(load_task("makeup"), cfg).train() == 2
+    header = (tmp_path / "run" / "log.csv").read_text().splitlines()[0].split(",")
+    assert "g_rough" in header
