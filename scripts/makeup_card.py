@@ -196,7 +196,8 @@ def main() -> None:
         losses=", ".join(f"{k} {v:.3g}" for k, v in summary["losses"].items()),
         l_adv=train.get("extra", {}).get("lambda_adv", 1.0),
         patches=cfg["image_size"] // 2 ** cfg["d_repeat_num"],
-        routes=", ".join(f"{h.replace('_Hair', '').lower()} {m}" for h, m in HAIR_ROUTE.items()),
+        routes=", ".join(f"{h.replace('_Hair', '').lower()} {m}"
+                         for h, m in {**HAIR_ROUTE, **cfg.get("hair_route", {})}.items()),
         metrics=metrics_table(Path(args.metrics)),
         history=history_table([(label, Path(path)) for label, _, path in (c.partition("=") for c in args.compare)]),
         notes=args.notes or "_(to be written after looking at the grids)_",

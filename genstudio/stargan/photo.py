@@ -54,6 +54,12 @@ def crop_tensor(photo: np.ndarray, face: Face, size: int) -> tuple[torch.Tensor,
     return uint8_to_tensor(small[None]), crop128, alignment
 
 
+def hair_route(editor: StarGanEditor) -> dict[str, str]:
+    """How this model makes each hair colour: HAIR_ROUTE, overridden by its weights' config `hair_route` (the
+    routes are measured per model: a generator whose own hair edit reads better than the recolour says so)."""
+    return {**HAIR_ROUTE, **(editor.config.get("hair_route") or {})}
+
+
 def hair_method_for(request: Request, route: dict[str, str] | None = None) -> str | None:
     """The hair route for a request (None when the hair colour is kept)."""
     return None if request.hair is None else (route or HAIR_ROUTE).get(request.hair, "recolor")
@@ -70,11 +76,11 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     "masked": the generator's hair change, but only inside a soft hair mask (no colour spill onto the face).
     "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
     With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
-    mask is sharpened by where the generator's own hair edit acts. None: the route of HAIR_ROUTE.
+    mask is sharpened by where the generator's own hair edit acts. None: this model's route (hair_route).
     Cosmetics (request.cosmetics(): blush, eye shadow, lipstick) are painted last, on the crop with the other
     edits, in the regions the generator's makeup edit marks (genstudio.faces.cosmetics), at the crop's resolution.
     """
-    hair_method = hair_method or hair_method_for(request)
+    hair_method = hair_method or hair_method_for(request, hair_route(editor))
     if hair_method is not None and hair_method not in HAIR_METHODS:
         raise ValueError(f"hair_method must be one of {HAIR_METHODS}")
     side = crop.shape[0]
@@ -144,8 +150,8 @@ def makeup_change(editor: StarGanEditor, x: torch.Tensor, c_src: torch.Tensor) -
 
 def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Request, strength: float,
               hair_method: str | None = None) -> FaceEdit:
-    """Edit one face of an RGB uint8 photo (hair_method None: the colour's route in HAIR_ROUTE)."""
-    hair_method = hair_method or hair_method_for(request)
+    """Edit one face of an RGB uint8 photo (hair_method None: the colour's route for this model, hair_route)."""
+    hair_method = hair_method or hair_method_for(request, hair_route(editor))
     x, crop128, alignment = crop_tensor(photo, face, editor.size)
     probs = editor.source_probabilities(x, uint8_to_tensor(crop128[None]))
     c_src = editor.source_labels(probs)

@@ -79,3 +79,17 @@ def test_a_small_head_takes_its_hair_colour_from_the_hair_not_the_backdrop():
     backdrop = ~head & (hair_prior(side) > 0.3)  # backdrop where the head prior allows hair
     assert mask[hair].mean() > 0.5
     assert mask[backdrop].mean() < 0.1
+
+
+def test_a_model_can_name_its_own_hair_routes(tiny_weights, monkeypatch):
+    """Routes are measured per model: weights whose config says `hair_route` use it, the rest HAIR_ROUTE."""
+    from genstudio.stargan.editor import Request, StarGanEditor
+    from genstudio.stargan.photo import HAIR_ROUTE, hair_method_for, hair_route
+
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
+    editor = StarGanEditor.from_weights("makeup-stargan48")
+    assert hair_route(editor) == HAIR_ROUTE
+    editor.config = {**editor.config, "hair_route": {"Black_Hair": "gan"}}
+    route = hair_route(editor)
+    assert route["Black_Hair"] == "gan" and route["Gray_Hair"] == HAIR_ROUTE["Gray_Hair"]
+    assert hair_method_for(Request(hair="Black_Hair"), route) == "gan"

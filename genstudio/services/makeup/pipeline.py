@@ -11,7 +11,7 @@ from PIL import Image
 from ...faces import Face
 from ...faces.cosmetics import parse_shade
 from ...stargan.editor import Request, StarGanEditor
-from ...stargan.photo import edit_face, hair_method_for
+from ...stargan.photo import edit_face, hair_method_for, hair_route
 from ..base import Output, Pipeline, ProgressFn, no_progress
 
 HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Hair", "gray": "Gray_Hair"}
@@ -57,6 +57,6 @@ class MakeupPipeline(Pipeline):
             "face": index, "faces": len(faces), "face_box": list(faces[index].box),
             "warnings": [w.code for w in edit.warnings] + list(inputs.get("notes", [])),
             "source_attributes": edit.source, "target": edit.target,
-            "hair_method": hair_method_for(request),
+            "hair_method": hair_method_for(request, hair_route(self.editor)),
         }
         return [Output(Image.fromarray(edit.image), extra)]
