@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import N_, ParamError
+from ...errors import ParamError
 from ...weights import is_installed
 from ...wgan.directions import DIRECTION_ATTRIBUTES
 from ...wgan.model import INSTALL_HINT, direction_names, load_directions, load_generator
 from ..base import Service
 from ..params import Param, Schema
-from .pipeline import DOUBLE, NATIVE, RESOLUTIONS, UPSAMPLER_MODEL, PersonPipeline, check_arithmetic
+from ..resolution import CODE_EXTRAS, EXTRA_LABELS, choice_models, resolution_param
+from .pipeline import UPSAMPLER_MODEL, PersonPipeline, check_arithmetic
 
 DEFAULT_MODEL = "person-wgan64"  # grown from the 32 px person-wgan (its card)
 DIRECTIONS_MODEL = "person-directions"
@@ -37,11 +38,7 @@ SCHEMA = Schema((
           help="edit: how far to move along each attribute", when=("mode", (EDIT,))),
     Param("keep_others", "bool", False, help="edit: project out the other attributes' directions",
           when=("mode", (EDIT,))),
-    # added after the first faces were made: "native" is left out of their recipes (omit_default), so those
-    # recipes still make the same files again
-    Param("resolution", "choice", NATIVE, choices=RESOLUTIONS, labels=((NATIVE, "Native"), (DOUBLE, "2×")),
-          omit_default=True,
-          help="native: the generator's own size; 2x: twice as large, through the learned up-sampler"),
+    resolution_param("native: the generator's own size; 2x: twice as large, through the learned up-sampler"),
     Param("plus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to add", when=("mode", (ARITHMETIC,))),
     Param("minus", "int_list", [], max_items=8, help="arithmetic: seeds of faces to subtract",
           when=("mode", (ARITHMETIC,))),
@@ -59,14 +56,14 @@ class PersonService(Service):
     install_hint = INSTALL_HINT
     sync_seconds = 5.0
     image_template = "person/image_panel.html"
-    extra_labels = {"upsampler": N_("Up-sampler"), "upsampler_checkpoint": N_("Up-sampler checkpoint")}
-    code_extras = ("upsampler", "upsampler_checkpoint")
+    extra_labels = EXTRA_LABELS
+    code_extras = CODE_EXTRAS
 
     def is_installed(self, model_name: str | None = None) -> bool:
         return is_installed(model_name or self.default_model)
 
     def choice_models(self) -> dict[str, dict[str, str]]:
-        return {"resolution": {DOUBLE: UPSAMPLER_MODEL}}
+        return choice_models(UPSAMPLER_MODEL)
 
     def load(self, model_name: str) -> PersonPipeline:
         network, checkpoint, _config = load_generator(model_name)

@@ -12,17 +12,12 @@ from PIL import Image
 
 from ...errors import ParamError
 from ...imaging import grid, to_pil
-from ...model_cache import MODELS
-from ...upsampler.model import load_upsampler
-from ...upsampler.networks import Upsampler
-from ...weights import is_installed
 from ...wgan.latent import apply_directions, interpolate, z_for_seeds
 from ...wgan.model import Directions
 from ...wgan.networks import Generator, GrownGenerator
-from ..base import Output, Pipeline, ProgressFn, choice_unavailable, no_progress
+from ..base import Output, Pipeline, ProgressFn, no_progress
+from ..resolution import NATIVE, Upsampling, load_upsampling, upsampling
 
-NATIVE, DOUBLE = "native", "2x"  # the `resolution` parameter: the generator's own, or 2× through the up-sampler
-RESOLUTIONS = (NATIVE, DOUBLE)
 UPSAMPLER_MODEL = "person-upsampler"
 
 
@@ -42,28 +37,21 @@ class PersonPipeline(Pipeline):
     def z(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         return z_for_seeds(seeds, self.z_dim, truncation)
 
-    def upsampler(self) -> Upsampler:
-        """The 2× up-sampler, loaded once per process through the model cache (ParamError when not installed:
-        prepare() refuses such a request before a job exists; this catches "make again" after it was removed)."""
-        if not is_installed(self.upsampler_name):
-            raise choice_unavailable("resolution", DOUBLE, self.upsampler_name)
-        return MODELS.get(self.upsampler_name, load_upsampler)
+    def upsampler(self) -> Upsampling:
+        """The 2× up-sampler (ParamError when it is not installed): bench/person.py times the service's 2× path."""
+        return load_upsampling(self.upsampler_name)
 
     @torch.no_grad()
     def draw(self, z: torch.Tensor, resolution: str = NATIVE) -> tuple[list[Image.Image], dict[str, Any], str]:
         """The faces of z at the generator's resolution or 2× (the generator's output up-sampled before it is
         rounded to 8 bits), with what the recipe records for them: the up-sampler's name and checkpoint in the
         image's entries, and the checkpoint chain (generator[+directions]+up-sampler)."""
-        if resolution not in RESOLUTIONS:
-            raise ParamError("resolution", "must be one of %(choices)s", choices=", ".join(RESOLUTIONS))
-        up = self.upsampler() if resolution == DOUBLE else None
+        up = upsampling(resolution, self.upsampler_name)
         with self._lock:  # the web page's JSON endpoints and the job runner share one network
             x = self.network(z)
             if up is None:
                 return to_pil(x), {}, self.checkpoint
-            checkpoint = str(getattr(up, "checkpoint", ""))
-            return (to_pil(up(x)), {"upsampler": self.upsampler_name, "upsampler_checkpoint": checkpoint},
-                    f"{self.checkpoint}+{checkpoint}")
+            return to_pil(up.network(x)), up.extra(), up.chain(self.checkpoint)
 
     def render(self, z: torch.Tensor, resolution: str = NATIVE) -> list[Image.Image]:
         return self.draw(z, resolution)[0]

@@ -20,15 +20,16 @@ from ...extensions import limiter
 from ...imaging import grid, to_pil
 from ...latentmap import LatentMap, load_latentmap
 from ...model_cache import MODELS
-from ...upsampler.model import HINT as UPSAMPLER_HINT
+from ...upsampler.model import install_hint
 from ...web.errors import json_errors
 from ...web.service_pages import render_service_page
 from ...web.strings import label
 from ...weights import is_installed
 from ...wgan.directions import DIRECTION_ATTRIBUTES
 from ...wgan.plane import FacePlane, load_plane
+from ..resolution import NATIVE
 from . import CLASSIFIER_MODEL, MAP_MODEL, PLANE_MODEL, SERVICE, UPSAMPLER_MODEL
-from .pipeline import NATIVE, PersonPipeline, animation
+from .pipeline import PersonPipeline, animation
 
 PREVIEW_LIMIT = "600 per minute"  # slider drags send a few requests per second; a script sending more is refused
 SCHEMA = SERVICE.schema
@@ -101,7 +102,7 @@ def page():
     return render_service_page(
         SERVICE, "person/explorer.html", schema=SCHEMA.describe(),
         native_px=pipeline.resolution if pipeline else None, upsampler_ready=is_installed(UPSAMPLER_MODEL),
-        upsampler_hint=UPSAMPLER_HINT, directions=directions.names if directions else [],
+        upsampler_hint=install_hint(UPSAMPLER_MODEL), directions=directions.names if directions else [],
         ranges=(directions.config.get("ranges") or {}) if directions else {},
         glasses_demo=directions.demo("glasses") if directions else {},
         map_ready=is_installed(MAP_MODEL), page_strings=page_strings(), attribute_labels=attribute_labels())
