@@ -9,8 +9,9 @@ from ...data.pokemon import TYPES
 from ...errors import N_, ModelMissing, ParamError
 from ..base import Pipeline, Service
 from ..params import Param, Schema
+from ..resolution import CODE_EXTRAS, EXTRA_LABELS, choice_models, resolution_param
 from .models import family_of, load_pokemon_model
-from .pipeline import PokemonDiffusionPipeline, PokemonGanPipeline
+from .pipeline import UPSAMPLER_MODEL, PokemonDiffusionPipeline, PokemonGanPipeline
 
 MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
 OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
@@ -31,7 +32,8 @@ class PokemonService(Service):
                     "genstudio train pokemon --config configs/pokemon-cpu.yaml")
     sync_seconds = 0.0
     extra_labels = {"sampler_steps": N_("Denoising steps run"), "native_size": N_("Drawn at (px, shown 2×)"),
-                    "variation_of": N_("Variation of seed")}
+                    "variation_of": N_("Variation of seed"), **EXTRA_LABELS}
+    code_extras = CODE_EXTRAS
     schema = Schema((
         Param("count", "int", 8, 1, 16, help="How many creatures (1–16)."),
         Param("type", "choice", "any", choices=(*TYPES, "any"), help="Elemental type, or any."),
@@ -44,6 +46,8 @@ class PokemonService(Service):
         Param("variation", "float", 0.0, 0.0, 1.0,
               help="0: every image has its own seed. Above 0: small variations of the seed's image."),
         Param("seed", "seed", help="Image i uses seed + i; empty for a random seed (it is shown and saved)."),
+        resolution_param("Native: the model's drawing, enlarged 2× by smooth resampling. 2×: enlarged by the learned "
+                         "up-sampler trained on the Pokémon art."),
     ))
 
     def models(self) -> list[str]:
@@ -57,8 +61,12 @@ class PokemonService(Service):
         config = weights.read_config(name)
         return config.get("family") == "pokemon-gan" or weights.is_installed(config.get("autoencoder", ""))
 
+    def choice_models(self) -> dict[str, dict[str, str]]:
+        return choice_models(UPSAMPLER_MODEL)
+
     def prepare(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        """Bound the work of one job by images × denoising steps (DDPM always takes the full schedule)."""
+        """Bound the work of one job by images × denoising steps (DDPM always takes the full schedule; the
+        up-sampler's single pass at 2× costs little beside them)."""
         steps = DDPM_STEPS if params.get("sampler") == "ddpm" else int(params.get("steps") or 0)
         count = int(params.get("count") or 1)
         if count * steps > WORK_LIMIT:
