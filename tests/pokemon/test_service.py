@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -124,6 +125,9 @@ def test_gan_model_is_offered_and_varies_around_an_image(client, api_headers):
 def test_page_has_the_type_picker(client):
     html = client.get("/pokemon/").get_data(as_text=True)
     assert 'data-type-chip="fire"' in html and 'id="field-type"' in html and "pokemon.js" in html
+    # no pokemon-upsampler among the tiny weights: 2× is offered, disabled, with the reason
+    assert re.search(r'<option value="2x" disabled>2×</option>', html)
+    assert "2× needs the model <code>pokemon-upsampler</code>, which is not installed on this server." in html
     assert client.get("/pokemon/static/pokemon.js").status_code == 200
 
 
