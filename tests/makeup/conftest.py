@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from genstudio.services.makeup import DEFAULT_MODEL
 from genstudio.stargan.networks import ATTRIBUTES, build
 from genstudio.weights import save
 
@@ -20,7 +21,7 @@ TINY = {"attributes": list(ATTRIBUTES), "image_size": 32, "g_conv_dim": 8, "g_re
         "d_conv_dim": 8, "d_repeat_num": 3, "d_max_dim": 64, "residual": True}
 
 
-def write_tiny_stargan(root: Path, name: str = "makeup-stargan48") -> Path:
+def write_tiny_stargan(root: Path, name: str = DEFAULT_MODEL) -> Path:
     torch.manual_seed(0)
     g, d = build(TINY)
     with torch.no_grad():  # a trained generator changes faces; the zero-initialised one would not

@@ -31,7 +31,7 @@ EDITS = ({"hair": "black"}, {"hair": "blond"}, {"hair": "gray"}, {"hair": "brown
 @pytest.fixture
 def pipeline(tiny_weights, monkeypatch) -> MakeupPipeline:
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
-    return MakeupPipeline(StarGanEditor.from_weights("makeup-stargan48"))
+    return MakeupPipeline(StarGanEditor.from_weights("makeup-bilateral48"))
 
 
 def run(pipeline: MakeupPipeline, photo: np.ndarray, faces: list[Face], index: int, params: dict) -> np.ndarray:

@@ -26,7 +26,7 @@ from ..base import Service
 from ..params import Param, Schema
 from .pipeline import MakeupPipeline, request_from_params
 
-DEFAULT_MODEL = "makeup-stargan48"
+DEFAULT_MODEL = "makeup-bilateral48"
 CLASSIFIER_MODEL = "face-attributes"
 MAX_FACES = 32
 
