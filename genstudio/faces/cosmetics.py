@@ -125,7 +125,7 @@ class Product:
         if up.max() <= 0:
             return np.zeros((side, side), np.float32)
         prior = self.prior(side)
-        grown = np.clip(cv2.GaussianBlur(up, (0, 0), side / 64) * 2.5, 0, 1) * prior
+        grown = grow(up) * prior
         soft = cv2.GaussianBlur(grown, (0, 0), max(0.6, self.soft * side)) if self.soft else grown
         soft = soft / max(float(soft.max()), 1e-6)  # full strength at the heart of the product: opacity rules
         return np.clip(soft * skin_likeness(crop, grown > 0.3, self.darker), 0, 1).astype(np.float32)
@@ -161,6 +161,11 @@ def mirrored(image: np.ndarray, axis: float) -> np.ndarray:
 def upsampled(region: np.ndarray, side: int) -> np.ndarray:
     """A learned region resized to `side` (cubic, clipped to 0..1)."""
     return np.clip(cv2.resize(region.astype(np.float32), (side, side), interpolation=cv2.INTER_CUBIC), 0, 1)
+
+
+def grow(up: np.ndarray) -> np.ndarray:
+    """A learned region at the crop's resolution, grown past its edge (the 48 px region is a little tight)."""
+    return np.clip(cv2.GaussianBlur(up, (0, 0), up.shape[0] / 64) * 2.5, 0, 1)
 
 
 def skin_likeness(crop: np.ndarray, inside: np.ndarray, darker: float) -> np.ndarray:

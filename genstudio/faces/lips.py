@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .cosmetics import Ellipse, Product, Shade, parse_shade, redder, upsampled
+from .cosmetics import Ellipse, Product, Shade, grow, parse_shade, redder, upsampled
 from .recolor import to_lab
 
 __all__ = ["LIPSTICK", "lip_mask", "lip_region", "lipstick_change", "mouth_prior", "parse_shade"]
@@ -62,7 +62,7 @@ def lip_mask(crop: np.ndarray, region: np.ndarray) -> np.ndarray:
     up = upsampled(region, side)
     if up.max() <= 0:
         return np.zeros((side, side), np.float32)
-    grown = np.clip(cv2.GaussianBlur(up, (0, 0), side / 64) * 2.5, 0, 1) * (mouth_prior(side) > 0)
+    grown = grow(up) * (mouth_prior(side) > 0)
     lab = to_lab(crop)
     # lips are redder and less yellow than skin: a* less part of b* (8-bit Lab); split at Otsu's threshold inside
     # the grown region, and at least a little above the skin around the mouth

@@ -44,6 +44,7 @@ class FaceEdit:
     source: dict[str, float]  # P(attribute) read from the face before the edit
     target: dict[str, float]  # the target vector used
     warnings: list[FaceWarning] = field(default_factory=list)
+    hair_method: str | None = None  # how the hair colour was made (None: kept), for the recipe
 
 
 def crop_tensor(photo: np.ndarray, face: Face, size: int) -> tuple[torch.Tensor, np.ndarray, Any]:
@@ -164,7 +165,7 @@ def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Req
     source = {a: round(float(p), 4) for a, p in zip(editor.attributes, probs[0].tolist(), strict=True)}
     target = {a: float(v) for a, v in zip(editor.attributes, c_trg[0].tolist(), strict=True)}
     warnings = face_warnings(face, alignment, crop128) + confidence_warnings(source)
-    return FaceEdit(edited, mask, source, target, warnings)
+    return FaceEdit(edited, mask, source, target, warnings, hair_method if request.hair else None)
 
 
 def find_faces(photo: np.ndarray) -> list[Face]:

@@ -169,9 +169,8 @@ class StarGanTask(TrainTask):
         self.l_adv, self.l_cls, self.l_rec, self.l_gp = x.lambda_adv, x.lambda_cls, x.lambda_rec, x.lambda_gp
         self.change_prob = x.change_prob
         self.l_smooth = x.lambda_smooth
-        self.teacher, self.teacher_cols, self.l_teacher = self._load_teacher(x.teacher), [], x.lambda_teacher
-        if self.teacher is not None:
-            self.teacher_cols = [self.teacher.index(a) for a in self.attributes]
+        self.teacher, self.l_teacher = self._load_teacher(x.teacher), x.lambda_teacher
+        self.teacher_cols = [self.teacher.index(a) for a in self.attributes] if self.teacher is not None else []
         data = self.opts.data
         self.flip, self.jitter = data.flip, data.jitter
         train = load_celeba(cfg.data_root, self.size, "train", self.attributes, limit=data.limit)

@@ -11,8 +11,9 @@ from PIL import Image
 from ...faces import Face
 from ...faces.cosmetics import parse_shade
 from ...stargan.editor import Request, StarGanEditor
-from ...stargan.photo import edit_face, hair_method_for, hair_route
+from ...stargan.photo import edit_face
 from ..base import Output, Pipeline, ProgressFn, no_progress
+from .cosmetics import COSMETICS, Cosmetic
 
 HAIR_CHOICES = {"black": "Black_Hair", "blond": "Blond_Hair", "brown": "Brown_Hair", "gray": "Gray_Hair"}
 
@@ -28,13 +29,12 @@ def request_from_params(params: dict[str, Any]) -> Request:
         setting["Male"] = 1.0 if params["gender"] == "male" else 0.0
     if params.get("age", "keep") != "keep":
         setting["Young"] = 1.0 if params["age"] == "young" else 0.0
-    return Request(HAIR_CHOICES.get(hair), setting, lips=shade(params, "lips", "lip_shade"),
-                   eyes=shade(params, "eyes", "eye_shade"), blush=shade(params, "blush", "blush_shade"))
+    return Request(HAIR_CHOICES.get(hair), setting, **{c.switch: shade(params, c) for c in COSMETICS})
 
 
-def shade(params: dict[str, Any], switch: str, field: str) -> tuple[int, int, int] | None:
+def shade(params: dict[str, Any], cosmetic: Cosmetic) -> tuple[int, int, int] | None:
     """The shade of a cosmetic when its switch is on, else None."""
-    return parse_shade(params[field]) if params.get(switch, "off") == "on" else None
+    return parse_shade(params[cosmetic.field]) if params.get(cosmetic.switch, "off") == "on" else None
 
 
 class MakeupPipeline(Pipeline):
@@ -57,6 +57,6 @@ class MakeupPipeline(Pipeline):
             "face": index, "faces": len(faces), "face_box": list(faces[index].box),
             "warnings": [w.code for w in edit.warnings] + list(inputs.get("notes", [])),
             "source_attributes": edit.source, "target": edit.target,
-            "hair_method": hair_method_for(request, hair_route(self.editor)),
+            "hair_method": edit.hair_method,
         }
         return [Output(Image.fromarray(edit.image), extra)]
