@@ -117,3 +117,15 @@ def test_eyes_that_do_not_fit_the_box_are_not_used_to_align():
             assert np.allclose(left, (EYE_LEFT[0], (EYE_LEFT[1] + EYE_RIGHT[1]) / 2), atol=1e-3)
         else:
             assert np.allclose(a.matrix, align_face(Face((200.0, 200.0), 120.0), 128).matrix)
+
+
+def test_the_recipe_records_the_hair_route_the_edit_used(pipeline, astronaut):
+    from genstudio.services.makeup import SCHEMA
+    from genstudio.stargan.photo import HAIR_ROUTE, find_faces
+
+    faces = find_faces(astronaut)
+    inputs = {"photo": Image.fromarray(astronaut), "faces": [f.to_dict() for f in faces], "face": 0}
+    for params, want in (({"hair": "blond"}, HAIR_ROUTE["Blond_Hair"]), ({"hair": "brown"}, HAIR_ROUTE["Brown_Hair"]),
+                         ({"age": "old"}, None)):
+        extra = pipeline.generate(SCHEMA.resolve(params), inputs)[0].extra
+        assert extra["hair_method"] == want, params
