@@ -137,21 +137,24 @@ def soft_mask(side: int, inner: float = SOFT_INNER, outer: float = SOFT_OUTER) -
 
 
 def paste_change(photo: np.ndarray, alignment: Alignment, change: np.ndarray, mask: np.ndarray | None = None,
-                 max_side: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+                 max_side: int = 1024, reach: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Add an aligned change map to the photo.
 
     change: float32 [h, w, 3] in 0..255 units on the crop (any size; usually the generator's 48 px change);
     it is upsampled (bicubic) to the face's own resolution in the photo (capped at max_side) before the
     inverse warp. mask: the crop's own mask (any size), multiplied by the alignment's paste mask; None: the
-    paste mask alone. Returns (edited uint8 photo, float mask in photo coordinates). Pixels where the mask is 0
-    are copied, not recomputed.
+    paste mask alone. reach: a crop mask (any size) that widens it where the change belongs past the ellipse
+    (the hair: genstudio.faces.recolor.hair_mask with reach); it never leaves the crop. Returns (edited uint8
+    photo, float mask in photo coordinates). Pixels where the mask is 0 are copied, not recomputed.
     """
     side = int(min(max(native_side_from(alignment), change.shape[0]), max_side))
     work = alignment.resized(side)
     up = cv2.resize(change.astype(np.float32), (side, side), interpolation=cv2.INTER_CUBIC)
     m = work.paste_mask()
     if mask is not None:  # a caller's mask narrows the paste mask, never widens it
-        m = m * np.clip(cv2.resize(mask.astype(np.float32), (side, side), interpolation=cv2.INTER_LINEAR), 0, 1)
+        m = m * resized_mask(mask, side)
+    if reach is not None:
+        m = np.maximum(m, resized_mask(reach, side))
     weighted = np.concatenate([up * m[..., None], m[..., None]], axis=2)
     # only the face's bounding rectangle in the photo is touched
     corners = work.photo_corners()
@@ -173,6 +176,10 @@ def paste_change(photo: np.ndarray, alignment: Alignment, change: np.ndarray, ma
     out[y0:y1, x0:x1][inside] = edited[inside]
     full_mask[y0:y1, x0:x1] = np.where(inside, region_mask, 0)
     return out, full_mask
+
+
+def resized_mask(mask: np.ndarray, side: int) -> np.ndarray:
+    return np.clip(cv2.resize(mask.astype(np.float32), (side, side), interpolation=cv2.INTER_LINEAR), 0, 1)
 
 
 def native_side_from(alignment: Alignment) -> int:

@@ -67,7 +67,7 @@ def hair_method_for(request: Request, route: dict[str, str] | None = None) -> st
 
 
 def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src: torch.Tensor, request: Request,
-                strength: float, hair_method: str | None = None) -> np.ndarray:
+                strength: float, hair_method: str | None = None, reach: bool = False) -> np.ndarray:
     """The change (float, 0..255 units) to add to an aligned crop of any size.
 
     With a pixel generator each change below is computed at the model's resolution and upsampled onto the
@@ -77,7 +77,8 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
     "masked": the generator's hair change, but only inside a soft hair mask (no colour spill onto the face).
     "recolor": hair by full-resolution recolouring inside that mask, keeping the photo's hair texture.
     With "masked" and "recolor" every other requested attribute comes from the generator's change. The hair
-    mask is sharpened by where the generator's own hair edit acts. None: this model's route (hair_route).
+    mask is sharpened by where the generator's own hair edit acts, and with `reach` it follows the hair past
+    the head (for a paste through hair_reach). None: this model's route (hair_route).
     Cosmetics (request.cosmetics(): blush, eye shadow, lipstick) are painted last, on the crop with the other
     edits, in the regions the generator's makeup edit marks (genstudio.faces.cosmetics), at the crop's resolution.
     """
@@ -103,7 +104,7 @@ def crop_change(editor: StarGanEditor, crop: np.ndarray, x: torch.Tensor, c_src:
         if request.set:
             out += change(Request(set=request.set)) * float(strength)
         hair_change = change(Request(hair=request.hair))
-        mask = hair_mask(crop, hair_change)
+        mask = hair_mask(crop, hair_change, reach=reach)
         if hair_method == "masked":
             out += hair_change * mask[..., None] * float(strength)
         else:
@@ -158,14 +159,22 @@ def edit_face(editor: StarGanEditor, photo: np.ndarray, face: Face, request: Req
     c_src = editor.source_labels(probs)
     c_trg = editor.target_labels(c_src, request)
     work = int(min(max(native_side_from(alignment), editor.size), FULL_SIDE if editor.bilateral else WORK_SIDE))
-    needs_crop = editor.bilateral or hair_method in ("masked", "recolor") or bool(request.cosmetics())
+    needs_crop = editor.bilateral or request.hair is not None or bool(request.cosmetics())
     crop = alignment.crop(photo, work) if needs_crop else np.zeros((work, work, 3))
-    change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method)
-    edited, mask = paste_change(photo, alignment, change)
+    reach = request.hair is not None and alignment.by_eyes
+    change = crop_change(editor, crop.astype(np.uint8), x, c_src, request, strength, hair_method, reach)
+    edited, mask = paste_change(photo, alignment, change, reach=hair_reach(crop) if reach else None)
     source = {a: round(float(p), 4) for a, p in zip(editor.attributes, probs[0].tolist(), strict=True)}
     target = {a: float(v) for a, v in zip(editor.attributes, c_trg[0].tolist(), strict=True)}
     warnings = face_warnings(face, alignment, crop128) + confidence_warnings(source)
     return FaceEdit(edited, mask, source, target, warnings, hair_method if request.hair else None)
+
+
+def hair_reach(crop: np.ndarray) -> np.ndarray:
+    """Where a hair edit is pasted past the face's ellipse: the hair itself, followed into the crop's corners
+    (long hair on the shoulders, big hair at the top). Only for a face aligned by its eyes: a crop placed by
+    the detection box alone may be too large, and its corners then hold the backdrop."""
+    return hair_mask(crop.astype(np.uint8), reach=True)
 
 
 def find_faces(photo: np.ndarray) -> list[Face]:

@@ -50,3 +50,26 @@ def test_zero_change_gives_back_the_same_photo():
     img = photo()
     out, _ = paste_change(img, align_face(Face((200.0, 150.0), 120.0, 10.0), 48), np.zeros((48, 48, 3), np.float32))
     assert np.array_equal(out, img)
+
+
+def test_reach_widens_the_paste_past_the_ellipse_only_where_it_says_and_never_past_the_crop():
+    """Long hair in the crop's corners lies outside the face's ellipse: a hair edit pastes there through its
+    reach mask, every other corner pixel keeps its value, and nothing outside the crop changes."""
+    img = np.full((600, 800, 3), 100, np.uint8)
+    alignment = align_face(Face((400.0, 300.0), 200.0), 64)
+    change = np.full((64, 64, 3), 30.0, np.float32)
+    reach = np.zeros((64, 64), np.float32)
+    reach[52:, :10] = 1.0  # the crop's bottom-left corner: hair on a shoulder
+    plain, _ = paste_change(img, alignment, change)
+    wide, mask = paste_change(img, alignment, change, reach=reach)
+    corners = alignment.photo_corners()
+    inv = np.linalg.inv(np.vstack([alignment.matrix, [0, 0, 1]]))
+    shoulder = (inv @ np.array([3.0, 60.0, 1.0]))[:2].round().astype(int)  # crop (3, 60) in the photo
+    other = (inv @ np.array([60.0, 60.0, 1.0]))[:2].round().astype(int)  # bottom-right corner: no reach
+    assert plain[shoulder[1], shoulder[0]].tolist() == [100] * 3  # the ellipse alone left the shoulder
+    assert wide[shoulder[1], shoulder[0]].tolist() == [130] * 3
+    assert wide[other[1], other[0]].tolist() == [100] * 3
+    x0, x1 = corners[:, 0].min(), corners[:, 0].max()
+    y0, y1 = corners[:, 1].min(), corners[:, 1].max()
+    assert (mask[: int(y0) - 1] == 0).all() and (mask[int(y1) + 2:] == 0).all()
+    assert (mask[:, : int(x0) - 1] == 0).all() and (mask[:, int(x1) + 2:] == 0).all()

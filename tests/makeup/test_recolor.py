@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from genstudio.faces import align_face, detect_faces
-from genstudio.faces.recolor import HAIR_LAB, hair_mask, hair_prior, recolor_change
+from genstudio.faces.recolor import HAIR_LAB, hair_mask, hair_prior, recolor_change, to_lab
 
 
 def test_mask_covers_hair_not_face(astronaut):
@@ -93,3 +93,48 @@ def test_a_model_can_name_its_own_hair_routes(tiny_weights, monkeypatch):
     route = hair_route(editor)
     assert route["Black_Hair"] == "gan" and route["Gray_Hair"] == HAIR_ROUTE["Gray_Hair"]
     assert hair_method_for(Request(hair="Black_Hair"), route) == "gan"
+
+
+def synthetic_head(hairline: int = 22) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 128 px aligned crop: a backdrop, hair from row `hairline` down to the shoulders, a face; returns
+    (crop, hair, face) with boolean masks."""
+    side = 128
+    yy, xx = np.mgrid[0:side, 0:side]
+    crop = np.empty((side, side, 3), np.uint8)
+    crop[:] = (60, 70, 90)  # a dark slate backdrop
+    head = (((xx - 64) / 46.0) ** 2 + ((yy - 72) / 58.0) ** 2 < 1) & (yy >= hairline)
+    shoulders = (yy > 96) & ((xx < 26) | (xx > 102))  # long hair falling past the head ellipse
+    hair = head | shoulders
+    crop[hair] = (200, 160, 90)  # dark-blond hair
+    face = ((xx - 64) / 27.0) ** 2 + ((yy - 80) / 36.0) ** 2 < 1
+    crop[face] = (225, 180, 160)
+    return crop, hair & ~face, face
+
+
+def test_a_high_hairline_takes_the_hair_colour_from_the_hair_not_the_forehead():
+    """Under a high hairline the patch at the top of the head is forehead: the hair's colour is still the
+    hair's (the head's pixels clustered, the skin's cluster set aside), so the hair, not the forehead, moves."""
+    from genstudio.faces.recolor import hair_reference
+
+    crop, hair, face = synthetic_head()
+    forehead = (np.mgrid[0:128, 0:128][0] < 40) & (np.abs(np.mgrid[0:128, 0:128][1] - 64) < 22)
+    crop[forehead & ~face] = (225, 180, 160)  # skin where the top patch samples the hair colour
+    ref = hair_reference(to_lab(crop), hair_prior(128), None, 25.0)
+    assert np.abs(ref - to_lab(np.array([[[200, 160, 90]]], np.uint8))[0, 0]).max() < 8
+    mask = hair_mask(crop)
+    assert mask[hair & ~forehead & (hair_prior(128) > 0.5)].mean() > 0.6
+    assert mask[forehead & ~face].mean() < 0.1
+
+
+def test_no_halo_on_the_backdrop_and_reach_follows_hair_onto_the_shoulders():
+    """A backdrop of a hue close to the hair's is not recoloured around the head; `reach` adds the long hair
+    past the head prior, joined to it, but not a patch of the hair's colour that is not joined to it."""
+    crop, hair, face = synthetic_head()
+    crop[2:10, 2:10] = (200, 160, 90)  # a hair-coloured spot on the backdrop, not joined to the hair
+    yy, xx = np.mgrid[0:128, 0:128]
+    backdrop = ~hair & ~face & (hair_prior(128) > 0.3)
+    shoulders = (yy > 100) & (xx < 20)
+    mask, reached = hair_mask(crop), hair_mask(crop, reach=True)
+    assert mask[backdrop].mean() < 0.1 and reached[backdrop].mean() < 0.1
+    assert mask[shoulders].mean() < 0.2 < 0.8 < reached[shoulders].mean()
+    assert reached[3:9, 3:9].max() < 0.05
