@@ -18,6 +18,10 @@ TYPES = (
 
 ANY = len(TYPES)
 
+STYLES = ("official", "home", "dreamworld")
+"""The art subset's three styles (labels.csv `source`): Sugimori's painted official art, the 3-D renders of
+Pokémon HOME, and Dream World's flat vector art. A model conditioned on them need not average the three."""
+
 
 @dataclass
 class PokemonData:
@@ -29,6 +33,7 @@ class PokemonData:
     species: list[str]
     files: list[str]
     dex: np.ndarray  # National Pokédex number [N]: one per species, shared by its forms and art styles
+    style: np.ndarray  # index into STYLES [N], -1 for a source outside them (the pixel-art sprites)
 
 
 def type_index(name: str) -> int:
@@ -59,7 +64,8 @@ def load_pokemon(data_root: str | Path, size: int = 64, subset: str = "art", lim
     type1 = np.array([TYPES.index(r["type1"]) for r in rows], dtype=np.int64)
     type2 = np.array([TYPES.index(r["type2"]) if r["type2"] else -1 for r in rows], dtype=np.int64)
     dex = np.array([int(r["pokedex_id"]) for r in rows], dtype=np.int64)
-    return PokemonData(images, type1, type2, [r["species"] for r in rows], [r["file"] for r in rows], dex)
+    style = np.array([STYLES.index(r["source"]) if r["source"] in STYLES else -1 for r in rows], dtype=np.int64)
+    return PokemonData(images, type1, type2, [r["species"] for r in rows], [r["file"] for r in rows], dex, style)
 
 
 def is_held_out_species(dex: int, percent: int = 20) -> bool:

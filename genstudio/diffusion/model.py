@@ -16,7 +16,7 @@ from ..imaging import grid, to_pil
 from ..weights import load as load_weights
 from .autoencoder import Autoencoder, load_autoencoder
 from .pipeline import decode, initial_noise, sample_latents
-from .unet import unet_config, unet_state
+from .unet import class_label, unet_config, unet_state
 
 HINT = "genstudio train pokemon --config configs/pokemon-cpu.yaml (after configs/pokemon-autoencoder-cpu.yaml)"
 
@@ -34,13 +34,18 @@ class PokemonModel:
     def load(cls, name: str = "pokemon", device: str = "cpu") -> PokemonModel:
         """Rebuild both networks from the exported files (EMA U-Net weights), fp32 for CPU inference."""
         loaded = load_weights(name, hint=HINT)
-        unet = UNet2DModel(**unet_config(loaded.config["unet"]))
+        unet = UNet2DModel(**unet_config(loaded.config["unet"], len(loaded.config.get("styles", ()))))
         unet.load_state_dict(unet_state(loaded.tensors))
         ae, ae_checkpoint = load_autoencoder(loaded.config["autoencoder"], device)
         checkpoint = loaded.checkpoint if ae_checkpoint == loaded.config.get("autoencoder_checkpoint") \
             else f"{loaded.checkpoint}+{ae_checkpoint}"
         return cls(name, unet.to(device).eval().requires_grad_(False), ae, loaded.config["schedule"],
                    checkpoint, loaded.config)
+
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """The art styles this model can be asked for besides "any" (none for a type-only model)."""
+        return tuple(self.config.get("styles", ()))
 
     @torch.no_grad()
     def generate(
@@ -55,9 +60,10 @@ class PokemonModel:
         variation_of: int | None = None,
         variation: float = 0.0,
         preview_interval: float = 0.5,
+        style: str = "any",
     ) -> list[Image.Image]:
         """One image per seed (native resolution); on_preview(fraction, grid of predicted clean images)."""
-        labels = [type_index(type_name)] * len(seeds)
+        labels = [class_label(type_index(type_name), style, self.styles)] * len(seeds)
         c, s = self.unet.config.in_channels, self.unet.config.sample_size
         noise = initial_noise(list(seeds), (c, s, s), variation_of, variation)
         preview = None

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from PIL import Image
 
-from ..data.pokemon import ANY, TYPES, load_pokemon
+from ..data.pokemon import ANY, STYLES, TYPES, load_pokemon
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.critics import PatchCritic, hinge_critic_loss
 from ..training.loop import TrainConfig, TrainTask
@@ -29,7 +29,7 @@ from ..weights import save as save_weights
 from .augment import Augment
 from .autoencoder import Autoencoder, load_autoencoder
 from .card import write_card
-from .unet import unet_state
+from .unet import NUM_CLASSES, class_label, unet_state
 
 
 def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
@@ -85,6 +85,7 @@ class PokemonData:
     augment: dict | None = None  # genstudio.diffusion.augment.Augment fields
     refresh: int = 8  # latent diffusion: images re-encoded under a fresh augmentation per step
     label_dropout: float = 0.15  # latent diffusion: labels dropped to "any" (classifier-free guidance)
+    styles: bool = False  # latent diffusion: condition on the art style too (dropped on its own, same rate)
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ class LatentDiffusionTask(TrainTask):
     def __init__(self, cfg: TrainConfig, accelerator: Accelerator):
         super().__init__(cfg, accelerator)
         from .pipeline import schedule_config, training_scheduler
-        from .unet import build_unet, unet_config
+        from .unet import build_unet, unet_config, widen_class_table
 
         model, o, d = self.opts.model, self.opts.optim, self.opts.data
         self.ae_name = model.autoencoder
@@ -334,10 +335,12 @@ class LatentDiffusionTask(TrainTask):
         self.alphas = self.noise_sched.alphas_cumprod.to(self.device)
         self.min_snr, self.clip = o.min_snr_gamma, o.clip
         self.label_dropout = d.label_dropout
-        self.unet_cfg = unet_config(model.unet)
-        unet = build_unet(model.unet)
+        self.styles = STYLES if d.styles else ()
+        self.unet_cfg = unet_config(model.unet, len(self.styles))
+        unet = build_unet(model.unet, len(self.styles))
         if self.opts.extra.init_from:
-            unet.load_state_dict(unet_state(load_weights(self.opts.extra.init_from).tensors, prefer_live=True))
+            state = unet_state(load_weights(self.opts.extra.init_from).tensors, prefer_live=True)
+            unet.load_state_dict(widen_class_table(state, self.unet_cfg["num_class_embeds"]))
         opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=o.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
         unet, opt = accelerator.prepare(unet, opt)
@@ -346,6 +349,7 @@ class LatentDiffusionTask(TrainTask):
 
         data = load_pokemon(cfg.data_root, self.image_size, d.subset, d.limit)
         self.type1, self.type2 = torch.from_numpy(data.type1), torch.from_numpy(data.type2)
+        self.style = torch.from_numpy(data.style)
         cache = cfg.run_path() / f"latents-{self.ae_checkpoint}-{len(data.images)}.pt"
         self.pool = LatentPool(self.ae, data.images, Augment.from_config(d.augment),
                                d.refresh, cfg.seed + accelerator.process_index,
@@ -364,12 +368,18 @@ class LatentDiffusionTask(TrainTask):
                 yield self.pool.z[idx].to(self.device), self.labels(idx).to(self.device)
 
     def labels(self, idx: torch.Tensor) -> torch.Tensor:
-        """A creature of two types is shown as either, at random; some labels are dropped to "any" for CFG."""
+        """A creature of two types is shown as either, at random; some labels are dropped to "any" for CFG,
+        and (for a style-conditioned model) the style, independently, to "any style"."""
         t1, t2 = self.type1[idx], self.type2[idx]
         pick2 = (torch.rand(len(idx), generator=self.gen) < 0.5) & (t2 >= 0)
         label = torch.where(pick2, t2, t1)
         drop = torch.rand(len(idx), generator=self.gen) < self.label_dropout
-        return torch.where(drop, torch.full_like(label, ANY), label)
+        label = torch.where(drop, torch.full_like(label, ANY), label)
+        if not self.styles:
+            return label
+        style = self.style[idx]
+        keep = (torch.rand(len(idx), generator=self.gen) >= self.label_dropout) & (style >= 0)
+        return label + NUM_CLASSES * torch.where(keep, style + 1, torch.zeros_like(style))
 
     # -- training --------------------------------------------------------------------------------------
     def train_step(self, batch: tuple[torch.Tensor, torch.Tensor], step: int) -> dict[str, float]:
@@ -415,8 +425,10 @@ class LatentDiffusionTask(TrainTask):
         return decode(self.ae, z).cpu()
 
     def sample_grid(self, step: int) -> Image.Image:
-        """Two fixed seeds for each of the 18 types (row-major: type by type), DPM++ 20 steps, guidance 3."""
-        labels = [t for t in range(len(TYPES)) for _ in GRID_SEEDS]
+        """Two fixed seeds for each of the 18 types (row-major: type by type), DPM++ 20 steps, guidance 3 (in
+        the first style, for a style-conditioned model)."""
+        labels = [class_label(t, self.styles[0] if self.styles else "any", self.styles)
+                  for t in range(len(TYPES)) for _ in GRID_SEEDS]
         seeds = [s + 1000 * t for t in range(len(TYPES)) for s in GRID_SEEDS]
         return grid(to_pil(self.sample_images(labels, seeds)), columns=12)
 
@@ -426,7 +438,7 @@ class LatentDiffusionTask(TrainTask):
         tensors = {f"unet.{k}": v for k, v in ema.state_dict().items()}
         tensors.update({f"live.{k}": v for k, v in live.state_dict().items()})
         config = diffusion_config(self.unet_cfg, self.schedule, self.ae_name, self.ae_checkpoint,
-                                  self.image_size, step)
+                                  self.image_size, step, self.styles)
         save_weights(folder, tensors, config)
         facts = {"step": step, "unet_parameters_M": round(sum(p.numel() for p in ema.parameters()) / 1e6, 2),
                  "autoencoder": f"{self.ae_name} ({self.ae_checkpoint})",
@@ -444,7 +456,7 @@ class LatentDiffusionTask(TrainTask):
 
 
 def diffusion_config(unet_cfg: dict[str, Any], schedule: dict[str, Any], ae_name: str, ae_checkpoint: str,
-                     image_size: int, step: int) -> dict[str, Any]:
+                     image_size: int, step: int, styles: tuple[str, ...] = ()) -> dict[str, Any]:
     """config.json of an exported diffusion model: everything PokemonModel.load needs to rebuild it."""
     return {
         "family": "pokemon",
@@ -454,6 +466,7 @@ def diffusion_config(unet_cfg: dict[str, Any], schedule: dict[str, Any], ae_name
         "unet": {k: (list(v) if isinstance(v, tuple) else v) for k, v in unet_cfg.items()},
         "schedule": schedule,
         "types": list(TYPES),
+        "styles": list(styles),
         "step": step,
     }
 

@@ -26,6 +26,7 @@ from ..weights import read_config
 FEATURES = "pokemon-features"
 SIZE = 64  # every row is measured at 64 px (the generators' native size; bigger outputs are resized)
 SEED = 1234  # fixed: the same generated samples every time a model is measured
+ART_STYLE_COUNTS = {"official": 1255, "home": 1321, "dreamworld": 726}  # the dataset README's art subset
 
 
 @dataclass
@@ -83,19 +84,31 @@ SAMPLING = {"sampler": "dpm++", "steps": 10, "guidance": 3.0}  # the page's defa
 def generate(name: str, types: list[str], sampling: dict | None = None) -> np.ndarray:
     """Samples of a shipped Pokémon model (any family), one per requested type, fixed seeds, at SIZE (batched
     by type; every image still has its own seed), with the page's default settings unless `sampling` says
-    otherwise (scripts/pokemon_sampling_sweep.py measures the alternatives)."""
+    otherwise (scripts/pokemon_sampling_sweep.py measures the alternatives). A style-conditioned model is
+    asked for its styles in the art set's proportions, so it is measured against the same mix as the rest."""
     from ..services.pokemon.models import load_pokemon_model
 
     model = load_pokemon_model(name)
+    styles = requested_styles(getattr(model, "styles", ()), len(types))
     out: list[np.ndarray | None] = [None] * len(types)
-    for t in sorted(set(types)):
-        idx = [i for i, ti in enumerate(types) if ti == t]
+    for t, style in sorted(set(zip(types, styles, strict=True))):
+        idx = [i for i, key in enumerate(zip(types, styles, strict=True)) if key == (t, style)]
+        options = {**(sampling or SAMPLING), **({"style": style} if style != "any" else {})}
         for start in range(0, len(idx), 32):
             chunk = idx[start:start + 32]
-            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], **(sampling or SAMPLING))
+            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], **options)
             for i, im in zip(chunk, images, strict=True):
                 out[i] = np.asarray(im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.LANCZOS))
     return np.stack(out)  # type: ignore[arg-type]
+
+
+def requested_styles(styles: tuple[str, ...], n: int) -> list[str]:
+    """A style per sample in the art set's proportions (fixed order), or "any" for a model without styles."""
+    if not styles:
+        return ["any"] * n
+    share = np.array([ART_STYLE_COUNTS[s] for s in styles], float)
+    rng = np.random.default_rng(SEED + 1)
+    return [styles[i] for i in rng.choice(len(styles), n, p=share / share.sum())]
 
 
 def reconstructions(ae_name: str, images: np.ndarray) -> np.ndarray:

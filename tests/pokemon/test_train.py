@@ -96,6 +96,44 @@ def test_init_from_shipped_weights(trained, monkeypatch):
     assert trainer.step == 0
 
 
+def test_style_conditioned_model_starts_from_a_type_only_one_and_learns_styles(trained, monkeypatch):
+    """A style-conditioned model started from a type-only one draws, before any training, exactly what the
+    type-only model drew for every style; its training labels carry the image's style unless dropped; it
+    exports its styles, and sampling knows them (and refuses one it does not)."""
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    from genstudio.data.pokemon import ANY, STYLES
+    from genstudio.diffusion.model import PokemonModel
+    from genstudio.diffusion.pipeline import sample_latents
+    from genstudio.diffusion.unet import NUM_CLASSES, class_label
+
+    data = {"subset": "art", "limit": 24, "refresh": 2, "label_dropout": 0.2, "styles": True}
+    cfg = config("pokemon-tiny.yaml", trained, run_dir=str(trained / "runs" / "styled"), data=data,
+                 extra={"init_from": "pokemon-tiny"})
+    cfg.name = "pokemon-styled"
+    trainer = Trainer(load_task("pokemon"), cfg)
+    unet = trainer.task.modules["unet"].eval()
+    plain = sample_latents(unet, [1, ANY], [3, 4], "ddim", 3, guidance=2.0)
+    for style in STYLES:
+        styled = sample_latents(unet, [class_label(1, style, STYLES), class_label(ANY, style, STYLES)], [3, 4],
+                                "ddim", 3, guidance=2.0)
+        assert torch.allclose(plain, styled)
+
+    task = trainer.task
+    labels = task.labels(torch.arange(len(task.style)))
+    slots, types = labels // NUM_CLASSES, labels % NUM_CLASSES
+    assert set(slots.tolist()) <= {0, 1, 2, 3} and (types <= ANY).all()
+    kept = slots > 0
+    assert kept.any() and torch.equal(slots[kept] - 1, task.style[kept])
+
+    assert trainer.train() == 6
+    model = PokemonModel.load("pokemon-styled")
+    assert model.styles == STYLES
+    assert model.generate("fire", [1], "dpm++", 3, 3.0, style="home")[0].size == (32, 32)
+    with pytest.raises(ValueError, match="unknown style"):
+        model.generate("fire", [1], "dpm++", 3, 3.0, style="watercolour")
+    assert PokemonModel.load("pokemon-tiny").styles == ()
+
+
 def test_cli_resumes_after_a_kill(trained):
     env = {**os.environ, "GENSTUDIO_WEIGHTS": str(trained / "weights"), "GENSTUDIO_CACHE": str(trained / "cache"),
            "OMP_NUM_THREADS": "1"}
