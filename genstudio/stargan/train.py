@@ -128,6 +128,24 @@ class StarGanExtra:
     lambda_smooth: float = 0.0  # bilateral head: weight of grid_roughness (spatial changes of the colour transform)
 
 
+def load_resized(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """load_state_dict for a model started from one trained at another image size: the networks are
+    convolutional, so every tensor fits except a kernel whose size follows the image (the critic's classifier
+    head, image_size / 16 wide), which is resampled to its new size with the same total weight."""
+    own = module.state_dict()
+    fitted = {}
+    for key, value in state.items():
+        target = own.get(key)
+        if target is not None and value.shape != target.shape and value.dim() == 4 \
+                and value.shape[:2] == target.shape[:2]:
+            resized = F.interpolate(value.float(), size=target.shape[2:], mode="bilinear", align_corners=True)
+            resized *= (value.shape[2] * value.shape[3]) / (target.shape[2] * target.shape[3])
+            gap = value.float().sum(dim=(2, 3), keepdim=True) - resized.sum(dim=(2, 3), keepdim=True)
+            value = resized + gap / (target.shape[2] * target.shape[3])  # the same total, exactly
+        fitted[key] = value.to(target.dtype if target is not None else value.dtype)
+    module.load_state_dict(fitted)
+
+
 class StarGanTask(TrainTask):
     """StarGAN's objective: WGAN-GP adversarial + attribute classification + cycle reconstruction.
 
@@ -149,8 +167,8 @@ class StarGanTask(TrainTask):
         init_from = self.opts.extra.init_from
         if init_from:  # continue from shipped weights (a later session; a checkpoint, if any, still wins)
             loaded = weights.load(init_from)
-            g.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
-            d.load_state_dict({k[2:]: v for k, v in loaded.tensors.items() if k.startswith("D.")})
+            load_resized(g, {k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
+            load_resized(d, {k[2:]: v for k, v in loaded.tensors.items() if k.startswith("D.")})
         o = self.opts.optim
         betas = (o.beta1, o.beta2)
         g_opt = torch.optim.Adam(g.parameters(), lr=o.g_lr or cfg.lr, betas=betas)

@@ -99,6 +99,18 @@ def test_tiny_training_run_exports_and_continues(tmp_path, monkeypatch):
     for k, v in task.accelerator.unwrap_model(task.modules["G"]).state_dict().items():
         torch.testing.assert_close(v, loaded.tensors[f"G.{k}"].float(), atol=1e-3, rtol=1e-3)
 
+    # ... or at a larger image size: every tensor carries over, the critic's classifier kernel (size / 16)
+    # resampled to its new size (twice as wide) with the same total weight
+    big = {**cfg.as_dict(), "name": "makeup-tiny64", "run_dir": str(tmp_path / "run3"),
+           "model": {**model, "image_size": 64}, "extra": {"init_from": "makeup-tiny"}}
+    task = Trainer(load_task("makeup"), TrainConfig(**big)).task
+    d = task.accelerator.unwrap_model(task.modules["D"]).state_dict()
+    old = loaded.tensors["D.cls.weight"].float()
+    assert d["cls.weight"].shape[2] == 2 * old.shape[2] and d["cls.weight"].shape[3] == 2 * old.shape[3]
+    torch.testing.assert_close(d["cls.weight"].sum(dim=(2, 3)), old.sum(dim=(2, 3)), atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(d["src.weight"], loaded.tensors["D.src.weight"].float(), atol=1e-3, rtol=1e-3)
+    assert Trainer(load_task("makeup"), TrainConfig(**big)).train() == 2
+
 
 def test_source_attributes_from_the_face_classifier():
     from genstudio.classifier import AttributeClassifier
