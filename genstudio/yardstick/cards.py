@@ -7,11 +7,16 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 SECTION = re.compile(r"\n?<!-- yardstick -->.*?<!-- /yardstick -->\n?", re.S)
 METRICS = ("fid", "kid", "precision", "recall")
+# the history table's measurement columns: (history key, heading, format); a yardstick with other measures (an
+# up-sampler's PSNR, SSIM and sharpness) passes its own to record() and history_table()
+METRIC_COLUMNS = (("fid", "FID ↓", ".2f"), ("kid", "KID×1000 ↓", ".2f"), ("precision", "precision ↑", ".2f"),
+                  ("recall", "recall ↑", ".2f"))
 
 
 def load_history(folder: Path) -> list[dict[str, Any]]:
@@ -31,23 +36,26 @@ def trained_steps(name: str, hours: float | None = None) -> tuple[int, float]:
 
 
 def record(folder: Path, steps: int, hours: float, row: dict[str, float],
-           context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Append today's measurement to the model's history and return the whole history. `context` says what else
-    the numbers depend on (e.g. an up-sampler's generator and features); it is kept with the row."""
+           context: dict[str, Any] | None = None, metrics: Sequence[str] = METRICS) -> list[dict[str, Any]]:
+    """Append today's measurement (the `metrics` entries of `row`) to the model's history and return the whole
+    history. `context` says what else the numbers depend on (e.g. an up-sampler's generator and features); it is
+    kept with the row."""
     history = load_history(folder)
     history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": round(hours, 2),
-                    **dict(context or {}), **{k: round(float(row[k]), 4) for k in METRICS}})
+                    **dict(context or {}), **{k: round(float(row[k]), 4) for k in metrics}})
     (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     return history
 
 
-def history_table(history: list[dict[str, Any]], columns: tuple[str, ...] = ()) -> str:
-    """The history as markdown; `columns` adds context entries (record's `context`) after the wall time."""
-    head = ["date", "steps", "wall time (h)", *columns, "FID ↓", "KID×1000 ↓", "precision ↑", "recall ↑"]
+def history_table(history: list[dict[str, Any]], columns: tuple[str, ...] = (),
+                  metrics: Sequence[tuple[str, str, str]] = METRIC_COLUMNS) -> str:
+    """The history as markdown; `columns` adds context entries (record's `context`) after the wall time, `metrics`
+    says which measurements follow them, under which heading and in which format."""
+    head = ["date", "steps", "wall time (h)", *columns, *(heading for _, heading, _ in metrics)]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for h in history:
         cells = [h["date"], f"{h['steps']:,}", f"{h['wall_time_h']:.2f}", *(str(h.get(c, "")) for c in columns),
-                 f"{h['fid']:.2f}", f"{h['kid']:.2f}", f"{h['precision']:.2f}", f"{h['recall']:.2f}"]
+                 *(format(h[key], spec) for key, _, spec in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
