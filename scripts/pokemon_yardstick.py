@@ -7,6 +7,10 @@ model's history (weights/<name>/history.json) first, and the history table is wr
 the equal-budget bake-off table (scripts/bakeoff.sh's table.json) is added.
 
     .venv/bin/python scripts/pokemon_yardstick.py pokemon pokemon-gan --record [--bakeoff runs/bakeoff/table.json]
+    .venv/bin/python scripts/pokemon_yardstick.py pokemon-wide --record --json runs/x.json   # measured already
+
+--json reads a measurement saved by `genstudio eval pokemon --json-out` instead of measuring again (sampling
+hundreds of images takes minutes of a core); it must hold every name.
 """
 
 from __future__ import annotations
@@ -67,8 +71,18 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="append this measurement to the history")
     parser.add_argument("--bakeoff", default=None, help="a bake-off table.json to include")
     parser.add_argument("--hours", type=float, default=None, help="wall time to record when the model has none")
+    parser.add_argument("--json", default=None, help="a `genstudio eval pokemon --json-out` file to use")
     args = parser.parse_args()
-    rows, memo = evaluate(args.names, args.data_root)
+    if args.json:
+        saved = json.loads(Path(args.json).read_text())
+        others = set(saved["memorisation"]) - set(args.names)  # models measured beside them: not theirs to show
+        rows = {k: v for k, v in saved["rows"].items() if k not in others}
+        memo = saved["memorisation"]
+        missing = [n for n in args.names if n not in rows or n not in memo]
+        if missing:
+            parser.error(f"{args.json} has no measurement of {', '.join(missing)}")
+    else:
+        rows, memo = evaluate(args.names, args.data_root)
     print(format_table(rows))
     bakeoff = json.loads(Path(args.bakeoff).read_text()) if args.bakeoff else None
     for name in args.names:
