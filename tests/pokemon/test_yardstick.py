@@ -76,6 +76,26 @@ def test_eval_command_prints_the_ladder_and_a_model_row(tmp_path, monkeypatch):
     rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
     assert rows["pokemon-gan-test"]["fid"] > rows["real, blur r=1"]["fid"]  # random weights are not creatures
 
+    # scripts/pokemon_yardstick.py --json records that measurement in the card without sampling again
+    import sys
+
+    scripts = str(weights.REPO_WEIGHTS.parent / "scripts")
+    sys.path.insert(0, scripts)
+    try:
+        import pokemon_yardstick
+    finally:
+        sys.path.remove(scripts)
+    monkeypatch.setattr(pokemon_yardstick, "evaluate", None)  # measuring again would fail
+    monkeypatch.setattr(sys, "argv", ["pokemon_yardstick.py", "pokemon-gan-test", "--record", "--hours", "0.5",
+                                      "--json", str(tmp_path / "rows.json")])
+    pokemon_yardstick.main()
+    history = json.loads((root / "pokemon-gan-test" / "history.json").read_text())
+    assert history[-1]["fid"] == pytest.approx(rows["pokemon-gan-test"]["fid"], abs=1e-3)
+    assert "| **pokemon-gan-test** |" in (root / "pokemon-gan-test" / "README.md").read_text()
+    monkeypatch.setattr(sys, "argv", ["pokemon_yardstick.py", "pokemon", "--json", str(tmp_path / "rows.json")])
+    with pytest.raises(SystemExit):
+        pokemon_yardstick.main()
+
 
 def test_a_latent_model_is_measured_beside_its_autoencoders_ceiling(tmp_path, monkeypatch):
     """A latent diffusion model's autoencoder reconstructions of the held-out images get their own row: no
