@@ -89,6 +89,12 @@ def _patch(lab: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]
     return lab[int(rows[0] * side):int(rows[1] * side), int(cols[0] * side):int(cols[1] * side)].reshape(-1, 3)
 
 
+def backdrop_and_skin(lab: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Typical Lab colours of what is not hair: the backdrop in the crop's two top corners, the cheeks' skin."""
+    backdrops = [np.median(_patch(lab, (0.0, 0.12), cols), axis=0) for cols in ((0.0, 0.12), (0.88, 1.0))]
+    return backdrops, np.median(_patch(lab, SKIN_PATCH[0], SKIN_PATCH[1]), axis=0)
+
+
 def _distance(lab: np.ndarray, ref: np.ndarray, l_weight: float) -> np.ndarray:
     diff = lab - ref
     return np.sqrt((diff[..., 0] * l_weight) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
@@ -128,10 +134,9 @@ def lookalikes(lab: np.ndarray, ref: np.ndarray, sigma: float) -> np.ndarray:
     on the cheeks), wherever that sample is not the hair itself. Hair is matched on hue more than lightness, so
     a dark backdrop behind dark-blond hair, or a forehead under blond hair, half-matched it and was recoloured
     (a halo around the head, a tinted forehead)."""
-    samples = [np.median(_patch(lab, (0.0, 0.12), cols), axis=0) for cols in ((0.0, 0.12), (0.88, 1.0))]
-    samples.append(np.median(_patch(lab, SKIN_PATCH[0], SKIN_PATCH[1]), axis=0))
+    backdrops, skin = backdrop_and_skin(lab)
     out = np.zeros(lab.shape[:2], np.float32)
-    for sample in samples:
+    for sample in (*backdrops, skin):
         if _distance(sample, ref, 0.7) > sigma:
             out = np.maximum(out, np.exp(-0.5 * (_distance(lab, sample, 0.7) / (0.6 * sigma)) ** 2))
     return out
@@ -144,8 +149,7 @@ def hair_reference(lab: np.ndarray, prior: np.ndarray, act: np.ndarray | None, s
     generator's hair edit acts most (when that edit is known and acts at all), else the largest, is the hair.
     A fixed patch at the top of the head chose the forehead under a high hairline, or the backdrop around a
     small or tilted head, and the edit then did nothing."""
-    backdrops = [np.median(_patch(lab, (0.0, 0.12), cols), axis=0) for cols in ((0.0, 0.12), (0.88, 1.0))]
-    skin = np.median(_patch(lab, SKIN_PATCH[0], SKIN_PATCH[1]), axis=0)
+    backdrops, skin = backdrop_and_skin(lab)
     head = np.flatnonzero(prior.ravel() > 0.5)
     if len(head) < 64:
         return np.median(_patch(lab, (0.10, 0.26), (0.35, 0.65)), axis=0)
@@ -164,7 +168,8 @@ def hair_reference(lab: np.ndarray, prior: np.ndarray, act: np.ndarray | None, s
     candidates = [k for k in range(3) if k != skin_like and len(clusters[k]) >= 16] or [int(np.argmax(to_skin))]
     keep = [k for k in candidates if min(_distance(centres[k], b, 0.7) for b in backdrops) > sigma] or candidates
     if act is not None and len(keep) > 1:
-        acts = [float(act.ravel()[pick][labels == k].mean()) for k in keep]
+        picked = act.ravel()[pick]
+        acts = [float(picked[labels == k].mean()) for k in keep]
         if max(acts) > 1.5 * min(acts):
             return centres[keep[int(np.argmax(acts))]]
     return centres[max(keep, key=lambda k: len(clusters[k]))]
