@@ -166,7 +166,7 @@ at run time (never committed).
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="makeup-bilateral48")
+    ap.add_argument("--model", default="makeup-bilateral64")
     ap.add_argument("--run", default="runs/makeup-stargan48")
     ap.add_argument("--metrics", default="runs/makeup-eval/metrics.json")
     ap.add_argument("--notes", default="", help="a paragraph on what the edits look like")

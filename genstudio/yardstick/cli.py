@@ -66,7 +66,7 @@ def eval_person(names: tuple[str, ...], upsampler: str | None, features: str, tr
 
 
 @eval_group.command("makeup")
-@click.option("--weights", "name", default="makeup-bilateral48", show_default=True, help="Makeup model under weights/.")
+@click.option("--weights", "name", default="makeup-bilateral64", show_default=True, help="Makeup model under weights/.")
 @click.option("--judge", default="face-judge", show_default=True,
               help="Attribute classifier that reads the edits (face-attributes when face-judge is not installed).")
 @click.option("--n", type=int, default=60, show_default=True, help="Held-out faces, one scene each.")

@@ -17,6 +17,7 @@ from PIL import Image
 
 from genstudio.faces import Face, align_face, paste_change
 from genstudio.faces.align import BOX_SLACK, EXPECTED_EYE_RATIO, EYE_LEFT, EYE_RIGHT, eyes_fit_box
+from genstudio.services.makeup import DEFAULT_MODEL
 from genstudio.services.makeup.pipeline import MakeupPipeline
 from genstudio.stargan.editor import StarGanEditor
 from genstudio.stargan.photo import find_faces
@@ -31,7 +32,7 @@ EDITS = ({"hair": "black"}, {"hair": "blond"}, {"hair": "gray"}, {"hair": "brown
 @pytest.fixture
 def pipeline(tiny_weights, monkeypatch) -> MakeupPipeline:
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
-    return MakeupPipeline(StarGanEditor.from_weights("makeup-bilateral48"))
+    return MakeupPipeline(StarGanEditor.from_weights(DEFAULT_MODEL))
 
 
 def run(pipeline: MakeupPipeline, photo: np.ndarray, faces: list[Face], index: int, params: dict) -> np.ndarray:

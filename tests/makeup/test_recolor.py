@@ -8,6 +8,7 @@ import pytest
 
 from genstudio.faces import align_face, detect_faces
 from genstudio.faces.recolor import HAIR_LAB, hair_mask, hair_prior, recolor_change, to_lab
+from genstudio.services.makeup import DEFAULT_MODEL
 
 
 def test_mask_covers_hair_not_face(astronaut):
@@ -43,7 +44,7 @@ def test_hair_routes_keep_the_face_out_of_a_hair_edit(astronaut, tiny_weights, m
     from genstudio.stargan.photo import crop_change, hair_method_for
 
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
-    editor = StarGanEditor.from_weights("makeup-bilateral48")
+    editor = StarGanEditor.from_weights(DEFAULT_MODEL)
     alignment = align_face(detect_faces(astronaut)[0], 128)
     crop = alignment.crop(astronaut)
     x = uint8_to_tensor(alignment.crop(astronaut, editor.size)[None])
@@ -87,7 +88,7 @@ def test_a_model_can_name_its_own_hair_routes(tiny_weights, monkeypatch):
     from genstudio.stargan.photo import HAIR_ROUTE, hair_method_for, hair_route
 
     monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tiny_weights))
-    editor = StarGanEditor.from_weights("makeup-bilateral48")
+    editor = StarGanEditor.from_weights(DEFAULT_MODEL)
     assert hair_route(editor) == HAIR_ROUTE
     editor.config = {**editor.config, "hair_route": {"Black_Hair": "gan"}}
     route = hair_route(editor)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from genstudio.classifier import build_classifier
 from genstudio.data.celeba import ATTRIBUTES
 from genstudio.faces import align_face
+from genstudio.services.makeup import DEFAULT_MODEL
 from genstudio.stargan.photo import find_faces
 from genstudio.weights import save
 from genstudio.yardstick import makeup as yardstick
@@ -33,7 +34,7 @@ def astronaut_heldout(photo: np.ndarray) -> yardstick.HeldOut:
 
 @pytest.fixture
 def tiny_root(tmp_path, monkeypatch):
-    """Tiny StarGAN as makeup-bilateral48 and a tiny random judge as face-attributes (no face-judge installed)."""
+    """Tiny StarGAN as the default makeup model and a tiny random judge as face-attributes (no face-judge installed)."""
     write_tiny_stargan(tmp_path)
     torch.manual_seed(0)
     cfg = {"attributes": list(ATTRIBUTES), "width": 4, "image_size": 32}
@@ -47,12 +48,12 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     faces = astronaut_heldout(astronaut)
     monkeypatch.setattr(yardstick, "load_heldout", lambda root, n: (faces, faces))
     out = tmp_path / "metrics.json"
-    result = CliRunner().invoke(eval_group, ["makeup", "--weights", "makeup-bilateral48", "--n", "3",
+    result = CliRunner().invoke(eval_group, ["makeup", "--weights", DEFAULT_MODEL, "--n", "3",
                                              "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     assert "face-judge is not installed: judging with face-attributes" in result.output
     metrics = json.loads(out.read_text())
-    assert metrics["judge"] == "face-attributes" and metrics["weights"] == "makeup-bilateral48"
+    assert metrics["judge"] == "face-attributes" and metrics["weights"] == DEFAULT_MODEL
 
     # the table: a header, one row per edit the service offers, then the three references
     lines = [ln for ln in result.output.splitlines() if ln.startswith("|")]
@@ -95,16 +96,16 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     other = dict(metrics, weights="other@15min", edits=[dict(e, success_after=0.5) for e in metrics["edits"]])
     (tmp_path / "other.json").write_text(json.dumps(other))
     for _ in range(2):
-        monkeypatch.setattr(sys, "argv", ["makeup_yardstick.py", "makeup-bilateral48", "--json", str(out), "--record",
+        monkeypatch.setattr(sys, "argv", ["makeup_yardstick.py", DEFAULT_MODEL, "--json", str(out), "--record",
                                           "--hours", "1.5", "--bakeoff", str(out), str(tmp_path / "other.json")])
         makeup_yardstick.main()
-    card = (tiny_root / "makeup-bilateral48" / "README.md").read_text()
+    card = (tiny_root / DEFAULT_MODEL / "README.md").read_text()
     assert card.count("## Yardstick") == 1 and card.count("### Equal-budget bake-off") == 1
-    history = json.loads((tiny_root / "makeup-bilateral48" / "history.json").read_text())
+    history = json.loads((tiny_root / DEFAULT_MODEL / "history.json").read_text())
     assert len(history) == 2 and history[0]["wall_time_h"] == 1.5 and history[0]["outside_px"] == 0
     assert history[0]["age"] == round(edits["old"]["success_after"], 3)  # no face to make young: no rate
     bakeoff = card[card.index("### Equal-budget bake-off"):]
-    assert "| makeup-bilateral48 |" in bakeoff and "| other@15min | 50% | 50% |" in bakeoff
+    assert f"| {DEFAULT_MODEL} |" in bakeoff and "| other@15min | 50% | 50% |" in bakeoff
 
 
 def test_scenes_are_fixed_and_recrop_gives_the_photo_back(astronaut):
@@ -120,10 +121,10 @@ def test_scenes_are_fixed_and_recrop_gives_the_photo_back(astronaut):
 
 
 def test_a_model_is_never_judged_by_the_classifier_it_was_trained_to_convince(tiny_root):
-    config_path = tiny_root / "makeup-bilateral48" / "config.json"
+    config_path = tiny_root / DEFAULT_MODEL / "config.json"
     config = json.loads(config_path.read_text())
     config["train_config"] = {"extra": {"teacher": "face-attributes"}}
     config_path.write_text(json.dumps(config))
-    assert yardstick.teacher_of("makeup-bilateral48") == "face-attributes"
-    result = CliRunner().invoke(eval_group, ["makeup", "--weights", "makeup-bilateral48", "--n", "3"])
+    assert yardstick.teacher_of(DEFAULT_MODEL) == "face-attributes"
+    result = CliRunner().invoke(eval_group, ["makeup", "--weights", DEFAULT_MODEL, "--n", "3"])
     assert result.exit_code != 0 and "trained to convince face-attributes" in result.output

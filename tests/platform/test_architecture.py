@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from genstudio.services.makeup import DEFAULT_MODEL as MAKEUP_DEFAULT
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "genstudio"
 UPPER_LAYERS = ("genstudio.services", "genstudio.jobs", "genstudio.web")
@@ -205,7 +207,7 @@ EXAMPLES = {"makeup": {"hair": "blond"}, "pokemon": {"count": 1, "steps": 2},
 
 def test_every_pipeline_runs_without_training_code_or_accelerate(every_model):
     out = run_python(RUN_EVERY_PIPELINE, every_model, NO_ACCELERATE + INPUTS)
-    assert out["made"] == {"pokemon/pokemon": 1, "pokemon/pokemon-gan": 1, "makeup/makeup-bilateral48": 1,
+    assert out["made"] == {"pokemon/pokemon": 1, "pokemon/pokemon-gan": 1, f"makeup/{MAKEUP_DEFAULT}": 1,
                            "person/person-wgan64": 1}
     assert out["accelerate"], "Accelerate was imported"
     assert [m for m in out["modules"] if is_training(m) or m.startswith("accelerate")] == []

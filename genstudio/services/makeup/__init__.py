@@ -26,7 +26,7 @@ from ..params import Param, Schema
 from .cosmetics import COSMETICS
 from .pipeline import MakeupPipeline, request_from_params
 
-DEFAULT_MODEL = "makeup-bilateral48"
+DEFAULT_MODEL = "makeup-bilateral64"
 CLASSIFIER_MODEL = "face-attributes"
 MAX_FACES = 32
 
