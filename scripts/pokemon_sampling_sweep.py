@@ -17,7 +17,15 @@ from pathlib import Path
 
 import torch
 
-from genstudio.yardstick.pokemon import build_reference, format_table, generate, ladder_table, measure, requested_types
+from genstudio.yardstick.pokemon import (
+    build_reference,
+    format_table,
+    generate,
+    ladder_table,
+    measure,
+    requested_styles,
+    requested_types,
+)
 
 
 def main() -> None:
@@ -36,12 +44,12 @@ def main() -> None:
         ref = build_reference(args.data_root)
         rows = ladder_table(ref)
         print(format_table(rows), flush=True)
-        types = requested_types(ref, len(ref.reference))
+        types, styles = requested_types(ref, len(ref.reference)), requested_styles(ref, len(ref.reference))
         for name, sampler, steps, guidance in itertools.product(args.weights, args.sampler, args.steps,
                                                                 args.guidance):
             label = f"{name} {sampler} {steps} steps, guidance {guidance:g}"
             rows[label] = measure(ref, generate(name, types, {"sampler": sampler, "steps": steps,
-                                                              "guidance": guidance}))
+                                                              "guidance": guidance}, styles))
             print(format_table({label: rows[label]}).splitlines()[-1], flush=True)
     print(format_table(rows))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,6 @@ def widen_class_table(state: dict[str, torch.Tensor], rows: int) -> dict[str, to
     return state
 
 
-
 def unet_state(tensors: dict[str, torch.Tensor], prefer_live: bool = False) -> dict[str, torch.Tensor]:
     """The U-Net's state dict from an exported file: the EMA copy ("unet.") or the live one ("live.")."""
     order = ("live.", "unet.") if prefer_live else ("unet.",)

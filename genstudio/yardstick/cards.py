@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 SECTION = re.compile(r"\n?<!-- yardstick -->.*?<!-- /yardstick -->\n?", re.S)
-METRICS = ("fid", "kid", "precision", "recall")
 # the history table's measurement columns: (history key, heading, format); a yardstick with other measures (an
 # up-sampler's PSNR, SSIM and sharpness) passes its own to record() and history_table()
 METRIC_COLUMNS = (("fid", "FID ↓", ".2f"), ("kid", "KID×1000 ↓", ".2f"), ("precision", "precision ↑", ".2f"),
                   ("recall", "recall ↑", ".2f"))
+METRICS = tuple(key for key, _, _ in METRIC_COLUMNS)
 
 
 def load_history(folder: Path) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from ..classifier.networks import ShapeFeatures, embed_all
-from ..data.pokemon import TYPES, is_held_out_species, load_pokemon
+from ..data.pokemon import STYLES, TYPES, is_held_out_species, load_pokemon
 from ..metrics.distances import all_distances
 from ..metrics.ladder import ladder
 from ..weights import load as load_weights
@@ -26,7 +26,6 @@ from ..weights import read_config
 FEATURES = "pokemon-features"
 SIZE = 64  # every row is measured at 64 px (the generators' native size; bigger outputs are resized)
 SEED = 1234  # fixed: the same generated samples every time a model is measured
-ART_STYLE_COUNTS = {"official": 1255, "home": 1321, "dreamworld": 726}  # the dataset README's art subset
 
 
 @dataclass
@@ -36,6 +35,7 @@ class Reference:
     reference: np.ndarray  # features of held-out half A
     rows: dict[str, np.ndarray]  # ladder row -> uint8 images
     type_share: np.ndarray  # type1 frequencies of the whole art set (what generators are asked for)
+    style_share: np.ndarray  # frequencies of STYLES in the art set (what a style-conditioned model is asked for)
     train_images: np.ndarray  # full art set at SIZE (for the memorisation check)
     held_out: np.ndarray  # half B of the held-out species (what the ladder degrades)
 
@@ -60,7 +60,9 @@ def build_reference(data_root: str | Path, features: str = FEATURES) -> Referenc
     train = data.images[~held]
     other = train[rng.choice(len(train), len(b), replace=False)]
     share = np.bincount(data.type1, minlength=len(TYPES)) / len(data.type1)
-    return Reference(net, checkpoint, embed_all(net, a), ladder(b, other), share, data.images, b)
+    styled = data.style[data.style >= 0]
+    style_share = np.bincount(styled, minlength=len(STYLES)) / max(len(styled), 1)
+    return Reference(net, checkpoint, embed_all(net, a), ladder(b, other), share, style_share, data.images, b)
 
 
 def measure(ref: Reference, images: np.ndarray) -> dict[str, float]:
@@ -81,15 +83,23 @@ def requested_types(ref: Reference, n: int) -> list[str]:
 SAMPLING = {"sampler": "dpm++", "steps": 10, "guidance": 3.0}  # the page's defaults (services/pokemon)
 
 
-def generate(name: str, types: list[str], sampling: dict | None = None) -> np.ndarray:
+def requested_styles(ref: Reference, n: int) -> list[str]:
+    """Art styles to ask a style-conditioned generator for, in the art set's proportions, in a fixed order."""
+    rng = np.random.default_rng(SEED + 1)
+    return [STYLES[i] for i in rng.choice(len(STYLES), n, p=ref.style_share)]
+
+
+def generate(name: str, types: list[str], sampling: dict | None = None, styles: list[str] | None = None
+             ) -> np.ndarray:
     """Samples of a shipped Pokémon model (any family), one per requested type, fixed seeds, at SIZE (batched
     by type; every image still has its own seed), with the page's default settings unless `sampling` says
     otherwise (scripts/pokemon_sampling_sweep.py measures the alternatives). A style-conditioned model is
-    asked for its styles in the art set's proportions, so it is measured against the same mix as the rest."""
+    asked for `styles` (requested_styles: the art set's proportions), so it is measured against the same mix
+    as the rest; other models ignore them."""
     from ..services.pokemon.models import load_pokemon_model
 
     model = load_pokemon_model(name)
-    styles = requested_styles(getattr(model, "styles", ()), len(types))
+    styles = styles if styles and getattr(model, "styles", ()) else ["any"] * len(types)
     out: list[np.ndarray | None] = [None] * len(types)
     for t, style in sorted(set(zip(types, styles, strict=True))):
         idx = [i for i, key in enumerate(zip(types, styles, strict=True)) if key == (t, style)]
@@ -100,15 +110,6 @@ def generate(name: str, types: list[str], sampling: dict | None = None) -> np.nd
             for i, im in zip(chunk, images, strict=True):
                 out[i] = np.asarray(im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.LANCZOS))
     return np.stack(out)  # type: ignore[arg-type]
-
-
-def requested_styles(styles: tuple[str, ...], n: int) -> list[str]:
-    """A style per sample in the art set's proportions (fixed order), or "any" for a model without styles."""
-    if not styles:
-        return ["any"] * n
-    share = np.array([ART_STYLE_COUNTS[s] for s in styles], float)
-    rng = np.random.default_rng(SEED + 1)
-    return [styles[i] for i in rng.choice(len(styles), n, p=share / share.sum())]
 
 
 def reconstructions(ae_name: str, images: np.ndarray) -> np.ndarray:
@@ -148,14 +149,14 @@ def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], 
     """Ladder rows plus one row per model (in that order), and each model's memorisation distance."""
     ref = build_reference(data_root)
     rows = ladder_table(ref)
-    types = requested_types(ref, len(ref.reference))
+    types, styles = requested_types(ref, len(ref.reference)), requested_styles(ref, len(ref.reference))
     memo = {}
     for name in names:
         ae_name = read_config(name).get("autoencoder")
         if ae_name and f"{ae_name} reconstruction" not in rows:  # the ceiling of latent models
             rows[f"{ae_name} reconstruction"] = measure(ref, reconstructions(ae_name, ref.held_out))
         progress(f"sampling {len(types)} images from {name} ...")
-        images = generate(name, types)
+        images = generate(name, types, styles=styles)
         rows[name] = measure(ref, images)
         memo[name] = memorisation(ref, images)
     return rows, memo

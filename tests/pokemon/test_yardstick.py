@@ -35,7 +35,8 @@ def fixture_rows():
     a, b = data.images[held[:120]], data.images[held[120:240]]
     other = data.images[rng.choice(train, 120, replace=False)]
     net, checkpoint = load_features()
-    ref = Reference(net, checkpoint, embed_all(net, a), ladder(b, other), np.ones(18) / 18, data.images, b)
+    ref = Reference(net, checkpoint, embed_all(net, a), ladder(b, other), np.ones(18) / 18, np.ones(3) / 3,
+                    data.images, b)
     return ladder_table(ref)
 
 
