@@ -49,6 +49,9 @@ class TrainConfig:
     export_every: int = 0  # 0: export only at the end
     ema_decay: float = 0.999
     ema_start: int = 0  # step at which EMA starts tracking (before it, EMA == raw weights)
+    # a second, slower EMA kept beside the first (0: none) and exported beside it to <export folder>-slow: how
+    # long to average is measured on the yardstick, not guessed (EDM2: it moves FID a lot)
+    ema_slow_decay: float = 0.0
     seed: int = 0
     mixed_precision: str = "no"  # no | fp16 | bf16 (Accelerate)
     threads: int = 0  # torch CPU threads; 0 leaves torch's default
@@ -183,6 +186,8 @@ class Trainer:
         self.task = task_cls(cfg, self.accelerator)
         for name in self.task.ema_modules:
             self.task.ema[name] = EMA(self.accelerator.unwrap_model(self.task.modules[name]), cfg.ema_decay)
+        self.slow_ema = {name: EMA(self.accelerator.unwrap_model(self.task.modules[name]), cfg.ema_slow_decay)
+                         for name in self.task.ema_modules if cfg.ema_slow_decay}
         self.run = cfg.run_path()
         self.step = 0
         self._stop = False
@@ -213,6 +218,7 @@ class Trainer:
             "config": self.cfg.as_dict(),
             "modules": {k: unwrap(m).state_dict() for k, m in self.task.modules.items()},
             "ema": {k: e.state_dict() for k, e in self.task.ema.items()},
+            "ema_slow": {k: e.state_dict() for k, e in self.slow_ema.items()},
             "optimizers": {k: o.state_dict() for k, o in self.task.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.task.schedulers.items()},
             "rng": _rng_state(),
@@ -233,6 +239,11 @@ class Trainer:
         for k, e in self.task.ema.items():
             if k in state["ema"]:
                 e.load_state_dict(state["ema"][k])
+        for k, e in self.slow_ema.items():
+            if k in state.get("ema_slow", {}):
+                e.load_state_dict(state["ema_slow"][k])
+            elif k in self.task.ema:  # added to a run in progress: it starts from the EMA it will be compared with
+                e.load_state_dict(self.task.ema[k].state_dict())
         for k, o in self.task.optimizers.items():
             o.load_state_dict(state["optimizers"][k])
         for k, s in self.task.schedulers.items():
@@ -275,6 +286,12 @@ class Trainer:
         folder = Path(self.cfg.export_dir) if self.cfg.export_dir else model_dir(self.cfg.name)
         facts = self.task.export(folder, self.step)
         self.task.export_grid(self.step).save(folder / "samples.png")
+        if self.slow_ema:  # the same export with the slow averages in the EMA's place (no grid: it is measured)
+            fast, self.task.ema = self.task.ema, self.slow_ema
+            try:
+                self.task.export(folder.with_name(folder.name + "-slow"), self.step)
+            finally:
+                self.task.ema = fast
         return facts
 
     # -- the loop ----------------------------------------------------------------------------------
@@ -298,7 +315,7 @@ class Trainer:
                 for module in self.task.modules.values():
                     module.train()
                 logs = self.task.train_step(next(data), self.step)
-                for name, ema in self.task.ema.items():
+                for name, ema in [*self.task.ema.items(), *self.slow_ema.items()]:
                     if self.step >= cfg.ema_start:
                         ema.update(self.accelerator.unwrap_model(self.task.modules[name]))
                     else:

@@ -65,6 +65,28 @@ def test_export_log_and_samples(tmp_path):
     assert loaded.config == {"step": 30} and len(loaded.checkpoint) == 12
 
 
+def test_slow_ema_joins_a_run_in_progress_and_is_exported_beside(tmp_path):
+    Trainer(LineTask, make_cfg(tmp_path, "run", interrupt_at=12)).train(export=False)
+    cfg = make_cfg(tmp_path, "run")
+    cfg.ema_decay, cfg.ema_slow_decay = 0.3, 0.6  # both under the EMA's warm-up cap (0.6 after 13 updates)
+    resumed = Trainer(LineTask, cfg)
+    assert resumed.load_checkpoint()
+    for slow, fast in zip(resumed.slow_ema["net"].module.parameters(), final_params(resumed), strict=True):
+        torch.testing.assert_close(slow, fast)  # starts from the EMA it is compared with, not from scratch
+    assert resumed.train() == 30
+
+    fast = load_file(tmp_path / "export" / "run" / "model.safetensors")
+    slow = load_file(tmp_path / "export" / "run-slow" / "model.safetensors")
+    live = resumed.accelerator.unwrap_model(resumed.task.modules["net"]).state_dict()
+    assert fast.keys() == slow.keys()
+    def lag(averaged):  # how far averaged weights trail the live ones
+        return sum(float((averaged[k] - live[k]).abs().sum()) for k in live)
+
+    assert lag(slow) > lag(fast) > 0
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert state["ema_slow"]["net"]["updates"] == state["ema"]["net"]["updates"]
+
+
 def test_unknown_config_key_is_refused(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("family: line\nname: x\nsteps: 1\nlearning_rate: 3\n")
