@@ -2,7 +2,7 @@
 proxies against the training set, so that the fastest good setting becomes the page's default. A GAN model
 (one forward pass, no sampler) gets its seconds for the same 16 images.
 
-    .venv/bin/python bench/pokemon_sampling.py [--model pokemon] [--threads 2] [--count 16]
+    .venv/bin/python bench/pokemon_sampling.py [--model pokemon] [--threads 2] [--count 16] [--upsampler NAME]
 
 Quality proxies (genstudio.diffusion.metrics; no Inception weights offline, so no FID):
 - nn_l2: mean RMS distance (32 px RGB in [0, 1]) from each sample to its nearest training image — lower is
@@ -10,6 +10,8 @@ Quality proxies (genstudio.diffusion.metrics; no Inception weights offline, so n
 - white: fraction of near-white pixels on the image border (training art: ~1.0).
 - ode_err: RMS pixel difference to the same seeds solved with DDIM-100, a converged reference for the
   deterministic samplers: the solver's own error (0 = no visible loss).
+The page's 2× (the learned up-sampler, when installed) is timed on the same images and added to the fastest
+setting: what a user waits for at 128 px.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from genstudio.imaging import to_pil
 SETTINGS = [("ddpm", 1000), ("ddim", 50), ("ddim", 20), ("dpm++", 20), ("dpm++", 10)]
 
 
-def bench_gan(name: str, count: int, threads: int, repeats: int = 5) -> None:
-    """Median seconds for `count` images of a GAN model ("any" type: one drawn per seed), PNG-ready."""
+def bench_gan(name: str, count: int, threads: int, repeats: int = 5) -> tuple[list, float]:
+    """Median seconds for `count` images of a GAN model ("any" type: one drawn per seed), PNG-ready; returns
+    the images and the seconds."""
     from genstudio.services.pokemon.models import load_pokemon_model
 
     model = load_pokemon_model(name)
@@ -42,8 +45,30 @@ def bench_gan(name: str, count: int, threads: int, repeats: int = 5) -> None:
         start = time.perf_counter()
         model.generate(type_name="any", seeds=seeds)
         times.append(time.perf_counter() - start)
-    print(f"model {name} ({model.checkpoint}), a GAN: {count} images in {float(np.median(times)):.3f} s "
+    seconds = float(np.median(times))
+    print(f"model {name} ({model.checkpoint}), a GAN: {count} images in {seconds:.3f} s "
           f"(median of {repeats}, {threads} threads; target < 5 s)")
+    return model.generate(type_name="any", seeds=seeds), seconds
+
+
+def bench_upsampler(name: str, images: list, seconds: float, repeats: int = 3) -> None:
+    """Seconds the page's 2× adds to `images` drawn in `seconds` (skipped when the up-sampler is not installed)."""
+    from genstudio.services.resolution import load_upsampling
+    from genstudio.weights import is_installed
+
+    if not is_installed(name):
+        print(f"2×: {name} is not installed, not timed")
+        return
+    up = load_upsampling(name)
+    up.images(images[:1])  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        up.images(images)
+        times.append(time.perf_counter() - start)
+    extra = float(np.median(times))
+    print(f"2× by {name} ({up.checkpoint}): +{extra:.2f} s for {len(images)} images → {seconds + extra:.2f} s "
+          f"at {2 * images[0].width} px (target < 5 s)")
 
 
 def main() -> None:
@@ -52,13 +77,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--count", type=int, default=16)
     parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--upsampler", default="pokemon-upsampler", help="the page's 2× (timed when installed)")
     parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from genstudio.services.pokemon.models import family_of
 
     if family_of(args.model) == "pokemon-gan":
-        bench_gan(args.model, args.count, args.threads)
+        bench_upsampler(args.upsampler, *bench_gan(args.model, args.count, args.threads))
         return
     model = PokemonModel.load(args.model)
     train = as_vectors(load_pokemon(args.data_root, int(model.config.get("image_size", 64))).images)
@@ -96,6 +122,9 @@ def main() -> None:
               f"{best['speedup']:.0f}× faster than DDPM-1000 (target: < 5 s and ≥ 30×)")
     else:
         print("no fast setting matched DDPM-1000's quality proxies within tolerance")
+        best = rows[-1]
+    sampler, steps = best["setting"].rsplit("-", 1)
+    bench_upsampler(args.upsampler, run(sampler, int(steps))[0], best["seconds"])
 
 
 if __name__ == "__main__":
