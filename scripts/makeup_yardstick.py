@@ -1,7 +1,7 @@
 """Keep the makeup scene yardstick in the model cards.
 
     .venv/bin/python scripts/makeup_yardstick.py makeup-stargan48 [--json runs/s6/scene-makeup-stargan48.json]
-                                                 [--record] [--hours H] [--n 100]
+                                                 [--record] [--hours H] [--steps-before N] [--n 100]
     .venv/bin/python scripts/makeup_yardstick.py --table runs/bakeoff-makeup/scene/*.json   # compare (bake-off)
 
 For each model: the scene table (`genstudio eval makeup`, measured now or read from its metrics JSON) goes
@@ -99,6 +99,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--hours", type=float, default=None, help="wall time of the training so far")
+    ap.add_argument("--steps-before", type=int, default=0,
+                    help="steps of the earlier stages this model was started from (its config counts only its own)")
     ap.add_argument("--bakeoff", nargs="+", default=None,
                     help="metrics JSON of bake-off snapshots (scripts/bakeoff.sh makeup ...) to show as a table")
     args = ap.parse_args()
@@ -111,6 +113,7 @@ def main() -> None:
         history = load_history(folder)
         if args.record:
             steps, hours = trained_steps(name, args.hours)
+            steps += args.steps_before
             history.append({"date": datetime.date.today().isoformat(), "steps": steps, "wall_time_h": round(hours, 2),
                             "judge": result["judge"], "checkpoint": result["checkpoint"], **summary(result)})
             (folder / "history.json").write_text(json.dumps(history, indent=2) + "\n")

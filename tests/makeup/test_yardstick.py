@@ -95,14 +95,16 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
         sys.path.remove(scripts)
     other = dict(metrics, weights="other@15min", edits=[dict(e, success_after=0.5) for e in metrics["edits"]])
     (tmp_path / "other.json").write_text(json.dumps(other))
-    for _ in range(2):
+    for before in (0, 1000):  # the second as if started from a 1,000-step model
         monkeypatch.setattr(sys, "argv", ["makeup_yardstick.py", DEFAULT_MODEL, "--json", str(out), "--record",
-                                          "--hours", "1.5", "--bakeoff", str(out), str(tmp_path / "other.json")])
+                                          "--hours", "1.5", "--steps-before", str(before),
+                                          "--bakeoff", str(out), str(tmp_path / "other.json")])
         makeup_yardstick.main()
     card = (tiny_root / DEFAULT_MODEL / "README.md").read_text()
     assert card.count("## Yardstick") == 1 and card.count("### Equal-budget bake-off") == 1
     history = json.loads((tiny_root / DEFAULT_MODEL / "history.json").read_text())
     assert len(history) == 2 and history[0]["wall_time_h"] == 1.5 and history[0]["outside_px"] == 0
+    assert history[1]["steps"] == history[0]["steps"] + 1000
     assert history[0]["age"] == round(edits["old"]["success_after"], 3)  # no face to make young: no rate
     bakeoff = card[card.index("### Equal-budget bake-off"):]
     assert f"| {DEFAULT_MODEL} |" in bakeoff and "| other@15min | 50% | 50% |" in bakeoff
