@@ -1,6 +1,6 @@
 """Measure the Pokémon 2× up-sampler on held-out art and write its model card (issue #12).
 
-    .venv/bin/python scripts/pokemon_upsampler_card.py [NAME] [--generator pokemon] [--json-out rows.json]
+    .venv/bin/python scripts/pokemon_upsampler_card.py [NAME] [--generator MODEL] [--json-out rows.json]
                                                        [--record [--hours H]] [--no-card] [--limit N]
 
 1. The art of the species the Pokémon yardstick holds out (never trained on), 128 px, area-down-sampled to 64 px
@@ -26,6 +26,7 @@ from PIL import Image
 from genstudio import weights
 from genstudio.data.pokemon import is_held_out_species, load_pokemon
 from genstudio.imaging import grid
+from genstudio.services.pokemon import MODEL
 from genstudio.services.pokemon.models import load_pokemon_model
 from genstudio.services.pokemon.pipeline import display
 from genstudio.services.resolution import Upsampling
@@ -191,7 +192,7 @@ def card(name: str, generator: str, result: dict[str, Any], old: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("name", nargs="?", default="pokemon-upsampler")
-    ap.add_argument("--generator", default="pokemon", help="the Pokémon model whose drawings samples.png shows")
+    ap.add_argument("--generator", default=MODEL, help="the Pokémon model whose drawings samples.png shows")
     ap.add_argument("--data-root", default="../shared/datasets")
     ap.add_argument("--json-out", default=None, help="write the measurement here as JSON")
     ap.add_argument("--record", action="store_true", help="append this measurement to weights/NAME/history.json")

@@ -14,7 +14,7 @@ def eval_group() -> None:
 
 
 @eval_group.command("pokemon")
-@click.option("--weights", "names", multiple=True, default=("pokemon",), show_default=True,
+@click.option("--weights", "names", multiple=True, default=("pokemon-wide",), show_default=True,
               help="Model name(s) under weights/ (repeat to compare several).")
 @click.option("--data-root", default="../shared/datasets", show_default=True)
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the rows as JSON.")

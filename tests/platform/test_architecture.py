@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from genstudio.services.makeup import DEFAULT_MODEL as MAKEUP_DEFAULT
+from genstudio.services.pokemon import MODEL as POKEMON_DEFAULT
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "genstudio"
@@ -159,10 +160,11 @@ print(json.dumps({"made": made, "modules": [m for m in loaded if m.startswith(("
 GAN_SERVICES_ONLY = r"""
 import json, sys
 from genstudio.services import load_services
+from genstudio.services.pokemon import MODEL as POKEMON_DIFFUSION
 
 for service in load_services():
     for model in service.models():
-        if service.is_installed(model) and model != "pokemon":  # every model but the diffusion one
+        if service.is_installed(model) and model != POKEMON_DIFFUSION:  # every model but the diffusion one
             service.pipeline(model)
 print(json.dumps(sorted(m for m in sys.modules if m == "accelerate" or m.startswith(("accelerate.", "diffusers")))))
 """
@@ -207,7 +209,7 @@ EXAMPLES = {"makeup": {"hair": "blond"}, "pokemon": {"count": 1, "steps": 2},
 
 def test_every_pipeline_runs_without_training_code_or_accelerate(every_model):
     out = run_python(RUN_EVERY_PIPELINE, every_model, NO_ACCELERATE + INPUTS)
-    assert out["made"] == {"pokemon/pokemon": 1, "pokemon/pokemon-gan": 1, f"makeup/{MAKEUP_DEFAULT}": 1,
+    assert out["made"] == {f"pokemon/{POKEMON_DEFAULT}": 1, "pokemon/pokemon-gan": 1, f"makeup/{MAKEUP_DEFAULT}": 1,
                            "person/person-wgan64": 1}
     assert out["accelerate"], "Accelerate was imported"
     assert [m for m in out["modules"] if is_training(m) or m.startswith("accelerate")] == []

@@ -12,6 +12,7 @@ from genstudio.diffusion.autoencoder import Autoencoder
 from genstudio.diffusion.pipeline import schedule_config
 from genstudio.diffusion.train import autoencoder_config, diffusion_config
 from genstudio.diffusion.unet import build_unet, unet_config
+from genstudio.services.pokemon import MODEL
 
 TINY_UNET = {
     "sample_size": 8, "block_out_channels": [16, 32], "layers_per_block": 1,
@@ -31,8 +32,9 @@ def tiny_autoencoder(seed: int = 0) -> Autoencoder:
     return Autoencoder(**TINY_AE).eval()
 
 
-def install_tiny(root: Path, name: str = "pokemon", ae_name: str = "pokemon-autoencoder") -> Path:
-    """weights/<ae_name>/ and weights/<name>/ for a 32 px model with 8×8×4 latents."""
+def install_tiny(root: Path, name: str = MODEL, ae_name: str = "pokemon-autoencoder") -> Path:
+    """weights/<ae_name>/ and weights/<name>/ for a 32 px model with 8×8×4 latents (by default under the
+    service's default model's name)."""
     ae = tiny_autoencoder()
     weights.save(root / ae_name, ae.state_dict(), autoencoder_config(ae, 32, 0), half=False)
     ae_checkpoint = weights.file_digest(root / ae_name / "model.safetensors")

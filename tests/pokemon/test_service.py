@@ -10,6 +10,7 @@ from PIL import Image
 
 from genstudio.data.pokemon import TYPES
 from genstudio.recipes import read_recipe
+from genstudio.services.pokemon import MODEL
 
 from ..conftest import wait_job
 
@@ -97,7 +98,7 @@ def test_ddpm_with_its_1000_steps_can_be_requested(client, api_headers):
 def test_gan_model_is_offered_and_varies_around_an_image(client, api_headers):
     body = client.get("/api/v1/services", headers=api_headers).get_json()
     service = {s["name"]: s for s in body["services"]}["pokemon"]
-    assert [m["name"] for m in service["models"]] == ["pokemon", "pokemon-gan"]
+    assert [m["name"] for m in service["models"]] == [MODEL, "pokemon-gan"]
 
     def gan(params: dict) -> dict:
         response = client.post("/api/v1/jobs", json={"service": "pokemon", "model": "pokemon-gan",
@@ -140,4 +141,4 @@ def test_missing_weights_say_how_to_train(make_app, tmp_path, monkeypatch):
     from genstudio.errors import ModelMissing
 
     with pytest.raises(ModelMissing, match="genstudio train pokemon"):
-        service.load("pokemon")
+        service.load(MODEL)

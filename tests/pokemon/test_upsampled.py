@@ -12,6 +12,7 @@ from PIL import Image
 
 from genstudio import weights
 from genstudio.recipes import read_recipe
+from genstudio.services.pokemon import MODEL
 from genstudio.services.pokemon.models import load_pokemon_model
 from genstudio.services.resolution import load_upsampling
 
@@ -38,11 +39,11 @@ def weights_root(with_upsampler) -> Path:
     return with_upsampler
 
 
-def post(client, headers, params, model: str = "pokemon"):
+def post(client, headers, params, model: str = MODEL):
     return client.post("/api/v1/jobs", json={"service": "pokemon", "model": model, "params": params}, headers=headers)
 
 
-def run(client, headers, params, model: str = "pokemon") -> dict:
+def run(client, headers, params, model: str = MODEL) -> dict:
     response = post(client, headers, params, model)
     assert response.status_code == 202, response.get_json()
     job = wait_job(client, response.get_json()["url"], headers, timeout=120)
@@ -65,7 +66,7 @@ def drawn(model: str, params: dict) -> list[Image.Image]:
     return load_pokemon_model(model).generate(type_name=params["type"], seeds=seeds, **options)
 
 
-@pytest.mark.parametrize(("model", "params", "side"), [("pokemon", DIFFUSION, 32), ("pokemon-gan", GAN, 64)])
+@pytest.mark.parametrize(("model", "params", "side"), [(MODEL, DIFFUSION, 32), ("pokemon-gan", GAN, 64)])
 def test_2x_is_the_upsampler_on_the_drawing_and_records_it(client, api_headers, model, params, side):
     native = run(client, api_headers, params, model)
     double = run(client, api_headers, {**params, "resolution": "2x"}, model)

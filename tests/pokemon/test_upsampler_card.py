@@ -114,7 +114,7 @@ def write_art(root: Path) -> int:
 def test_the_card_script_measures_keeps_notes_and_records(tmp_path, monkeypatch, capsys):
     held = write_art(tmp_path / "data")
     root = tmp_path / "weights"
-    install_tiny(root)  # the tiny latent diffusion "pokemon" (32 px)
+    install_tiny(root)  # the tiny latent diffusion under the default's name (32 px)
     facts = {"steps": 120, "wall_time_s": 600.0, "hardware": "CPU (test)",
              "config": {"name": "pokemon-upsampler", "steps": 4000, "batch_size": 16, "lr": 2e-4, "ema_decay": 0.999,
                         "run_dir": "runs/pokemon-upsampler/run", "optim": {"adv_weight": 0.01, "adv_from": 1000}},

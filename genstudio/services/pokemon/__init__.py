@@ -13,8 +13,8 @@ from ..resolution import CODE_EXTRAS, EXTRA_LABELS, choice_models, resolution_pa
 from .models import family_of, load_pokemon_model
 from .pipeline import UPSAMPLER_MODEL, PokemonDiffusionPipeline, PokemonGanPipeline
 
-MODEL = "pokemon"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
-OTHER_MODELS = ("pokemon-gan", "pokemon-wide", "pokemon-gpu")  # offered when their weights are installed
+MODEL = "pokemon-wide"  # the default: the best installed model on the yardstick (`genstudio eval pokemon`)
+OTHER_MODELS = ("pokemon", "pokemon-gan", "pokemon-gpu")  # offered when their weights are installed
 SAMPLER_CHOICES = ("ddpm", "ddim", "dpm++")
 DDPM_STEPS = 1000  # DDPM, the original project's sampler, always walks the whole training schedule
 WORK_LIMIT = 4000  # images × denoising steps per job: 16 images at 250 steps, or DDPM-1000 for 4 images
@@ -29,7 +29,7 @@ class PokemonService(Service):
     default_model = MODEL
     page = "genstudio.services.pokemon.web"
     install_hint = ("genstudio train pokemon-autoencoder --config configs/pokemon-autoencoder-cpu.yaml && "
-                    "genstudio train pokemon --config configs/pokemon-cpu.yaml")
+                    "genstudio train pokemon --config configs/pokemon-wide-cpu.yaml")
     sync_seconds = 0.0
     extra_labels = {"sampler_steps": N_("Denoising steps run"), "native_size": N_("Drawn at (px, shown 2×)"),
                     "variation_of": N_("Variation of seed"), **EXTRA_LABELS}
