@@ -2,7 +2,7 @@
 proxies against the training set, so that the fastest good setting becomes the page's default. A GAN model
 (one forward pass, no sampler) gets its seconds for the same 16 images.
 
-    .venv/bin/python bench/pokemon_sampling.py [--model pokemon] [--threads 2] [--count 16] [--upsampler NAME]
+    .venv/bin/python bench/pokemon_sampling.py [--model NAME] [--threads 2] [--count 16] [--upsampler NAME]
 
 Quality proxies (genstudio.diffusion.metrics; no Inception weights offline, so no FID):
 - nn_l2: mean RMS distance (32 px RGB in [0, 1]) from each sample to its nearest training image — lower is
@@ -28,6 +28,7 @@ from genstudio.diffusion.metrics import as_vectors, nearest, white_border
 from genstudio.diffusion.model import PokemonModel
 from genstudio.diffusion.pipeline import decode, sample_latents
 from genstudio.imaging import to_pil
+from genstudio.services.pokemon import MODEL
 
 SETTINGS = [("ddpm", 1000), ("ddim", 50), ("ddim", 20), ("dpm++", 20), ("dpm++", 10)]
 
@@ -73,7 +74,7 @@ def bench_upsampler(name: str, images: list, seconds: float, repeats: int = 3) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Random Pokémon sampler speed and quality")
-    parser.add_argument("--model", default="pokemon")
+    parser.add_argument("--model", default=MODEL, help="default: the service's default model")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--count", type=int, default=16)
     parser.add_argument("--guidance", type=float, default=3.0)
