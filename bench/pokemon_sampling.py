@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,8 +31,19 @@ from genstudio.diffusion.model import PokemonModel
 from genstudio.diffusion.pipeline import decode, sample_latents
 from genstudio.imaging import to_pil
 from genstudio.services.pokemon import MODEL
+from genstudio.services.pokemon.pipeline import UPSAMPLER_MODEL
 
 SETTINGS = [("ddpm", 1000), ("ddim", 50), ("ddim", 20), ("dpm++", 20), ("dpm++", 10)]
+
+
+def timed(work: Callable[[], Any], repeats: int) -> tuple[Any, float]:
+    """`work`'s result (its last run) and the median seconds of `repeats` runs."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - start)
+    return result, float(np.median(times))
 
 
 def bench_gan(name: str, count: int, threads: int, repeats: int = 5) -> tuple[list, float]:
@@ -41,15 +54,10 @@ def bench_gan(name: str, count: int, threads: int, repeats: int = 5) -> tuple[li
     model = load_pokemon_model(name)
     seeds = list(range(1000, 1000 + count))
     model.generate(type_name="any", seeds=seeds)  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.generate(type_name="any", seeds=seeds)
-        times.append(time.perf_counter() - start)
-    seconds = float(np.median(times))
+    images, seconds = timed(lambda: model.generate(type_name="any", seeds=seeds), repeats)
     print(f"model {name} ({model.checkpoint}), a GAN: {count} images in {seconds:.3f} s "
           f"(median of {repeats}, {threads} threads; target < 5 s)")
-    return model.generate(type_name="any", seeds=seeds), seconds
+    return images, seconds
 
 
 def bench_upsampler(name: str, images: list, seconds: float, repeats: int = 3) -> None:
@@ -62,12 +70,7 @@ def bench_upsampler(name: str, images: list, seconds: float, repeats: int = 3) -
         return
     up = load_upsampling(name)
     up.images(images[:1])  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        up.images(images)
-        times.append(time.perf_counter() - start)
-    extra = float(np.median(times))
+    _, extra = timed(lambda: up.images(images), repeats)
     print(f"2× by {name} ({up.checkpoint}): +{extra:.2f} s for {len(images)} images → {seconds + extra:.2f} s "
           f"at {2 * images[0].width} px (target < 5 s)")
 
@@ -78,7 +81,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--count", type=int, default=16)
     parser.add_argument("--guidance", type=float, default=3.0)
-    parser.add_argument("--upsampler", default="pokemon-upsampler", help="the page's 2× (timed when installed)")
+    parser.add_argument("--upsampler", default=UPSAMPLER_MODEL, help="the page's 2× (timed when installed)")
     parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -93,11 +96,9 @@ def main() -> None:
     # one type per image, cycling through all 18: guidance doubles the U-Net work (the slower, honest case)
     labels = [type_index(TYPES[i % len(TYPES)]) for i in range(args.count)]
 
-    def run(sampler: str, steps: int):
-        start = time.perf_counter()
-        z = sample_latents(model.unet, labels, seeds, sampler, steps, args.guidance, schedule=model.schedule)
-        images = to_pil(decode(model.ae, z))
-        return images, time.perf_counter() - start
+    def run(sampler: str, steps: int):  # one run: DDPM-1000 is too slow to repeat
+        return timed(lambda: to_pil(decode(model.ae, sample_latents(
+            model.unet, labels, seeds, sampler, steps, args.guidance, schedule=model.schedule))), 1)
 
     run("dpm++", 2)  # warm-up
     ref = as_vectors(run("ddim", 100)[0])
@@ -108,7 +109,8 @@ def main() -> None:
     for sampler, steps in SETTINGS:
         images, seconds = run(sampler, steps)
         vec = as_vectors(images)
-        rows.append({"setting": f"{sampler}-{steps}", "seconds": seconds, "nn": float(nearest(vec, train)[1].mean()),
+        rows.append({"setting": f"{sampler}-{steps}", "images": images, "seconds": seconds,
+                     "nn": float(nearest(vec, train)[1].mean()),
                      "white": white_border(images),
                      "ode": float(np.sqrt(((vec - ref) ** 2).mean())) if sampler != "ddpm" else float("nan")})
     for r in rows:
@@ -124,8 +126,7 @@ def main() -> None:
     else:
         print("no fast setting matched DDPM-1000's quality proxies within tolerance")
         best = rows[-1]
-    sampler, steps = best["setting"].rsplit("-", 1)
-    bench_upsampler(args.upsampler, run(sampler, int(steps))[0], best["seconds"])
+    bench_upsampler(args.upsampler, best["images"], best["seconds"])
 
 
 if __name__ == "__main__":
