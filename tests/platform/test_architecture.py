@@ -292,3 +292,15 @@ def test_every_service_page_is_a_module_level_blueprint(make_app):
         for view in views:
             view = inspect.unwrap(view)
             assert view.__module__ == service.page and "<locals>" not in view.__qualname__, view.__qualname__
+
+
+def test_the_eval_commands_measure_each_service_s_default_by_default():
+    """`genstudio eval` names the defaults as literals (the CLI starts without loading the services): they must
+    follow the services' defaults when those change."""
+    from genstudio.services.person import DEFAULT_MODEL as PERSON_DEFAULT
+    from genstudio.yardstick.cli import eval_group
+
+    defaults = {name: {p.name: p.default for p in command.params} for name, command in eval_group.commands.items()}
+    assert defaults["pokemon"]["names"] == (POKEMON_DEFAULT,)
+    assert defaults["makeup"]["name"] == MAKEUP_DEFAULT
+    assert defaults["person"]["names"] == (PERSON_DEFAULT,)
