@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .. import weights
 from ..data.celeba import load_celeba
+from ..faces.recolor import face_ellipse
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
 from ..training.sections import as_dict
@@ -126,6 +127,22 @@ class StarGanExtra:
     teacher: str | None = None  # a frozen attribute classifier (weights name) that G must also convince
     lambda_teacher: float = 1.0
     lambda_smooth: float = 0.0  # bilateral head: weight of grid_roughness (spatial changes of the colour transform)
+    lambda_chroma: float = 0.0  # weight of chroma_spread (blotches: uneven colour change over the skin)
+
+
+CHROMA = torch.tensor([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])  # RGB -> (Cb, Cr), ITU-R BT.601
+
+
+def chroma_spread(x: torch.Tensor, fake: torch.Tensor, skin: torch.Tensor) -> torch.Tensor:
+    """The spatial standard deviation, over the skin, of the change in chroma (Cb and Cr, mean of the two) from
+    x to fake, averaged over the batch: the training-time twin of the scene yardstick's face colour noise.
+    An even tint (a warmer complexion, a paler one) costs nothing; a green patch on one cheek and a pink one
+    on the nose cost their spread. `skin` is a [S, S] weight map (the CelebA-aligned face ellipse)."""
+    delta = torch.einsum("cr,nrhw->nchw", CHROMA.to(x), fake - x)
+    w = skin.to(x) / skin.sum()
+    mean = (delta * w).sum(dim=(2, 3), keepdim=True)
+    var = ((delta - mean) ** 2 * w).sum(dim=(2, 3))
+    return (var + 1e-8).sqrt().mean()
 
 
 def load_resized(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -187,6 +204,8 @@ class StarGanTask(TrainTask):
         self.l_adv, self.l_cls, self.l_rec, self.l_gp = x.lambda_adv, x.lambda_cls, x.lambda_rec, x.lambda_gp
         self.change_prob = x.change_prob
         self.l_smooth = x.lambda_smooth
+        self.l_chroma = x.lambda_chroma
+        self.skin = torch.from_numpy(face_ellipse(self.size)).float().to(self.device)
         self.teacher, self.l_teacher = self._load_teacher(x.teacher), x.lambda_teacher
         self.teacher_cols = [self.teacher.index(a) for a in self.attributes] if self.teacher is not None else []
         data = self.opts.data
@@ -275,6 +294,10 @@ class StarGanTask(TrainTask):
         g_cls = classification_loss(cls_fake, c_trg)
         g_rec = (x - rec).abs().mean()
         g_loss = self.l_adv * g_adv + self.l_cls * g_cls + self.l_rec * g_rec + self.l_smooth * roughness
+        if self.l_chroma:
+            spread = chroma_spread(x, fake, self.skin)
+            g_loss = g_loss + self.l_chroma * spread
+            logs["g_chroma"] = spread.item()
         if self.teacher is not None:
             t_logits = self.teacher(fake)[:, self.teacher_cols]
             g_teacher = classification_loss(t_logits, c_trg)

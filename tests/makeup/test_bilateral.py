@@ -120,7 +120,24 @@ def test_roughness_prices_changes_between_cells_not_between_brightness_levels():
     assert grid_roughness(blotch).item() > 0
 
 
-def test_training_with_a_roughness_price_logs_it(tmp_path, monkeypatch):
+def test_chroma_spread_prices_blotches_not_an_even_tint():
+    from genstudio.faces.recolor import face_ellipse
+    from genstudio.stargan.train import chroma_spread
+
+    skin = torch.from_numpy(face_ellipse(32)).float()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    tint = x + torch.tensor([0.1, 0.0, -0.1]).view(1, 3, 1, 1)  # warmer everywhere: no spread
+    small, large = x.clone(), x.clone()
+    small[:, 1, 14:20, 10:16] += 0.1  # a green patch on one cheek
+    large[:, 1, 14:20, 10:16] += 0.3
+    noise = [chroma_spread(x, y, skin).item() for y in (x, tint, small, large)]
+    assert noise[0] < 1e-3 and noise[1] < 1e-3 and 1e-3 < noise[2] < noise[3]
+    off_face = x.clone()
+    off_face[:, 1, :3, :3] += 0.3  # a corner of the crop: not skin
+    assert chroma_spread(x, off_face, skin).item() < 1e-3
+
+
+def test_training_with_roughness_and_chroma_prices_logs_them(tmp_path, monkeypatch):
     from genstudio.training.loop import TrainConfig, Trainer, load_task
 
     from .test_stargan import DATA_ROOT
@@ -131,7 +148,8 @@ def test_training_with_a_roughness_price_logs_it(tmp_path, monkeypatch):
              "d_conv_dim": 8, "d_repeat_num": 3, "d_max_dim": 64}
     cfg = TrainConfig(family="makeup", name="makeup-smooth", steps=2, batch_size=4, data_root=str(DATA_ROOT),
                       run_dir=str(tmp_path / "run"), checkpoint_every=10, sample_every=10, log_every=1,
-                      model=model, data={"limit": 24}, optim={"n_critic": 1}, extra={"lambda_smooth": 5.0})
+                      model=model, data={"limit": 24}, optim={"n_critic": 1},
+                      extra={"lambda_smooth": 5.0, "lambda_chroma": 1.0})
     assert Trainer(load_task("makeup"), cfg).train() == 2
     header = (tmp_path / "run" / "log.csv").read_text().splitlines()[0].split(",")
-    assert "g_rough" in header
+    assert "g_rough" in header and "g_chroma" in header
