@@ -33,13 +33,15 @@ from .unet import NUM_CLASSES, class_label, unet_state
 
 
 def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
-                  floor: float = 0.1) -> Callable[[int], float]:
+                  floor: float = 0.1, start: int = 0) -> Callable[[int], float]:
     """LR multiplier: linear warm-up over `warmup` steps, then constant; with `decay_from`, a linear decay from
     that step down to `floor` at `steps` (a plateaued run sharpens its samples at a lower rate). The schedule is
-    a plain function of the step, so a resumed run may change it in its config."""
+    a plain function of the step, so a resumed run may change it in its config. A run that continues shipped
+    weights from step `start` warms up again from there (its optimiser state starts empty)."""
 
     def rule(step: int) -> float:
-        rate = min(1.0, (step + 1) / max(1, warmup))
+        since = step - start if step >= start else step
+        rate = min(1.0, (since + 1) / max(1, warmup))
         if decay_from is not None and step >= decay_from:
             done = min(1.0, (step - decay_from) / max(1, steps - decay_from))
             rate *= 1.0 - (1.0 - floor) * done
@@ -48,9 +50,9 @@ def warmup_lambda(warmup: int, decay_from: int | None = None, steps: int = 0,
     return rule
 
 
-def lr_rule(optim: AutoencoderOptim | DiffusionOptim, steps: int) -> Callable[[int], float]:
-    """The rule of a config's `optim` (warmup, decay_from, lr_floor) over its `steps`."""
-    return warmup_lambda(optim.warmup, optim.decay_from, steps, optim.lr_floor)
+def lr_rule(optim: AutoencoderOptim | DiffusionOptim, cfg: TrainConfig) -> Callable[[int], float]:
+    """The rule of a config's `optim` (warmup, decay_from, lr_floor) over its `steps`, from its start_step."""
+    return warmup_lambda(optim.warmup, optim.decay_from, cfg.steps, optim.lr_floor, cfg.start_step)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class AutoencoderTask(TrainTask):
             ae.encoder.requires_grad_(False)
         params = ae.decoder.parameters() if self.decoder_only else ae.parameters()
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=o.weight_decay)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg))
         ae, opt = accelerator.prepare(ae, opt)
         self.modules, self.optimizers = {"autoencoder": ae}, {"autoencoder": opt}
         self.adv_weight, self.adv_from = o.adv_weight, o.adv_from
@@ -339,10 +341,12 @@ class LatentDiffusionTask(TrainTask):
         self.unet_cfg = unet_config(model.unet, len(self.styles))
         unet = build_unet(model.unet, len(self.styles))
         if self.opts.extra.init_from:
-            state = unet_state(load_weights(self.opts.extra.init_from).tensors, prefer_live=True)
-            unet.load_state_dict(widen_class_table(state, self.unet_cfg["num_class_embeds"]))
+            shipped = load_weights(self.opts.extra.init_from).tensors
+            classes = self.unet_cfg["num_class_embeds"]
+            unet.load_state_dict(widen_class_table(unet_state(shipped, prefer_live=True), classes))
+            self.init_ema = {"unet": widen_class_table(unet_state(shipped), classes)}
         opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=o.weight_decay)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg.steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_rule(o, cfg))
         unet, opt = accelerator.prepare(unet, opt)
         self.modules, self.optimizers, self.schedulers = {"unet": unet}, {"unet": opt}, {"unet": sched}
         self.ema_modules = ["unet"]

@@ -15,9 +15,12 @@ import click
 @click.option("--export-dir", default=None, help="Where to write the weights (default weights/<name>).")
 @click.option("--max-minutes", type=float, default=None, help="Stop with a checkpoint after this wall time.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--continue-from", "continue_from", default=None, metavar="NAME",
+              help="With no checkpoint yet, continue shipped weights NAME (their step, schedule and EMA).")
 @click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start from scratch.")
 @click.option("--no-export", is_flag=True, help="Do not write weights/<name> at the end.")
-def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_minutes, threads, fresh, no_export):
+def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_minutes, threads, continue_from, fresh,
+              no_export):
     """Train a model family from a YAML config, resuming from runs/<name>/checkpoint.pt if present."""
     from .loop import TrainConfig, Trainer, load_task
 
@@ -26,6 +29,13 @@ def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_mi
         {"steps": steps, "data_root": data_root, "run_dir": run_dir, "export_dir": export_dir,
          "max_minutes": max_minutes, "threads": threads},
     )
+    if continue_from:
+        from ..weights import is_installed, read_config
+
+        if not is_installed(continue_from):
+            raise click.UsageError(f"--continue-from: no installed model {continue_from!r} in weights/")
+        cfg.extra = {**cfg.extra, "init_from": continue_from}
+        cfg.start_step = int(read_config(continue_from).get("step") or 0)
     if cfg.family != family:
         raise click.UsageError(f"{config_path} is a {cfg.family!r} config, not {family!r}")
     trainer = Trainer(load_task(family), cfg)

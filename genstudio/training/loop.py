@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,10 @@ class TrainConfig:
     mixed_precision: str = "no"  # no | fp16 | bf16 (Accelerate)
     threads: int = 0  # torch CPU threads; 0 leaves torch's default
     max_minutes: float = 0.0  # stop (with a checkpoint) after this wall time; 0: no limit
+    # continuing shipped weights (`genstudio train --continue-from NAME`): the step they were exported at. A run
+    # with no checkpoint starts its count, its learning-rate schedule and its EMA there instead of at zero, so
+    # a new machine carries a campaign on from what shipped (families count warm-up from here too)
+    start_step: int = 0
     model: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     optim: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +110,9 @@ class TrainTask(ABC):
         self.schedulers: dict[str, Any] = {}
         self.ema_modules: list[str] = []
         self.ema: dict[str, EMA] = {}  # filled by the loop
+        # the averaged weights that extra.init_from shipped, by module name: with cfg.start_step, the loop's
+        # EMA copies start from them rather than from the live weights
+        self.init_ema: dict[str, dict[str, torch.Tensor]] = {}
 
     def register_adversarial(self, g: torch.nn.Module, d: torch.nn.Module, d_name: str, lr_g: float, lr_d: float,
                              betas: tuple[float, float]) -> None:
@@ -255,6 +263,23 @@ class Trainer:
         self.step = int(state["step"])
         return True
 
+    def continue_shipped(self) -> None:
+        """Start at cfg.start_step (a shipped model's step): schedules jump there and the EMA copies start
+        from the shipped averages, so continuing on a new machine loses neither the schedule nor the EMA."""
+        self.step = self.cfg.start_step
+        for sched in self.task.schedulers.values():
+            with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": deliberate here
+                warnings.simplefilter("ignore")
+                sched.last_epoch = self.step - 1
+                sched.step()
+        for name, state in self.task.init_ema.items():
+            for ema in (self.task.ema.get(name), self.slow_ema.get(name)):
+                if ema is not None:
+                    ema.module.load_state_dict(state)
+                    ema.updates = self.step
+        if self.is_main:
+            tqdm.write(f"{self.cfg.name}: continuing shipped weights from step {self.step}")
+
     # -- outputs -----------------------------------------------------------------------------------
     def log(self, logs: dict[str, float], elapsed: float) -> None:
         if not self.is_main:
@@ -302,8 +327,11 @@ class Trainer:
         """Train until cfg.steps (or a signal / max_minutes); returns the step reached."""
         if self.is_main:
             self.run.mkdir(parents=True, exist_ok=True)
-        if resume and self.load_checkpoint() and self.is_main:
-            tqdm.write(f"resumed {self.cfg.name} from step {self.step} ({self.checkpoint_path})")
+        if resume and self.load_checkpoint():
+            if self.is_main:
+                tqdm.write(f"resumed {self.cfg.name} from step {self.step} ({self.checkpoint_path})")
+        elif self.cfg.start_step:
+            self.continue_shipped()
         previous = {s: signal.signal(s, self._request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
         cfg = self.cfg
         start = time.time()

@@ -96,6 +96,41 @@ def test_init_from_shipped_weights(trained, monkeypatch):
     assert trainer.step == 0
 
 
+def test_continue_from_carries_the_shipped_step_schedule_and_ema_on(trained, monkeypatch):
+    """`genstudio train --continue-from NAME` on a machine with no checkpoint: the count goes on from the
+    shipped step (not 0), the learning rate warms up again from there, and the EMA starts as the shipped
+    average, not as the live weights."""
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(trained / "weights"))
+    from click.testing import CliRunner
+
+    from genstudio import weights
+    from genstudio.diffusion.unet import unet_state
+    from genstudio.training.cli import train_cmd
+
+    shipped = weights.load("pokemon-tiny")
+    assert shipped.config["step"] == 6
+    cfg = config("pokemon-tiny.yaml", trained, run_dir=str(trained / "runs" / "more"), steps=9,
+                 extra={"init_from": "pokemon-tiny"}, start_step=6)
+    trainer = Trainer(load_task("pokemon"), cfg)
+    trainer.continue_shipped()
+    assert trainer.step == 6
+    assert trainer.task.optimizers["unet"].param_groups[0]["lr"] == pytest.approx(cfg.lr / 2)  # warm-up 2
+    ema, live = unet_state(shipped.tensors), unet_state(shipped.tensors, prefer_live=True)
+    assert any(not torch.equal(ema[k], live[k]) for k in ema)
+    for key, value in trainer.task.ema["unet"].module.state_dict().items():
+        assert torch.equal(value, ema[key])
+
+    args = ["pokemon", "--config", str(REPO / "configs" / "pokemon-tiny.yaml"), "--steps", "8",
+            "--data-root", str(DATA), "--run-dir", str(trained / "runs" / "cli-more"),
+            "--export-dir", str(trained / "weights" / "tiny-more"), "--continue-from", "pokemon-tiny"]
+    result = CliRunner().invoke(train_cmd, args)
+    assert result.exit_code == 0, result.output
+    assert "stopped at step 8/8" in result.output
+    assert weights.load("tiny-more").config["step"] == 8
+    missing = CliRunner().invoke(train_cmd, args[:-1] + ["no-such-model"])
+    assert missing.exit_code != 0 and "no installed model 'no-such-model'" in missing.output
+
+
 def test_style_conditioned_model_starts_from_a_type_only_one_and_learns_styles(trained, monkeypatch):
     """A style-conditioned model started from a type-only one draws, before any training, exactly what the
     type-only model drew for every style; its training labels carry the image's style unless dropped; it
