@@ -55,6 +55,7 @@ QUEUE_PREFIX = "genstudio."
 LEASE_KEY = "genstudio:lease:{}"
 MARKER_KEY = "genstudio:queued:{}"
 ATTEMPTS_KEY = "genstudio:attempts:{}"
+REAP_KEY = "genstudio:reaping:{}"  # the reaper that handles a job's lapsed lease; every process runs one
 WORKER_KEY = "genstudio:worker:{}"
 CLEANUP_KEY = "genstudio:cleanup"
 DAY = 24 * 3600
@@ -202,6 +203,11 @@ class Reaper:
                 self._worker_lost(job_id, done)
 
     def _worker_lost(self, job_id: str, done: dict[str, int]) -> None:
+        # every web and worker process runs a reaper, and several see the same lapse within a tick: only the
+        # one that claims it counts the attempt (else one lost worker counted as two or three, and a job could
+        # fail before its retries were used)
+        if not self.client.set(REAP_KEY.format(job_id), "1", nx=True, px=int(self.lease_seconds * 1000)):
+            return
         attempts = int(self.client.incr(ATTEMPTS_KEY.format(job_id)))
         self.client.expire(ATTEMPTS_KEY.format(job_id), DAY)
         if attempts < self.max_attempts and state.requeue(job_id):

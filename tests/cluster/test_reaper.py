@@ -76,6 +76,23 @@ def test_running_job_without_a_lease_is_queued_again(celery_app):
     assert int(runner.redis.get(ATTEMPTS_KEY.format(job_id))) == 1
 
 
+def test_reapers_of_several_processes_count_one_lost_worker_once(celery_app):
+    """Every web and worker process runs a reaper; all of them see the same lapsed lease: one attempt."""
+    from genstudio.jobs.celery_runner import Reaper
+
+    runner = studio(celery_app).runner
+    others = [Reaper(celery_app, runner.redis, runner.publish) for _ in range(2)]
+    job_id = add_job(celery_app, RUNNING)
+    done = {"requeued": 0, "failed": 0, "republished": 0, "expired": 0}
+    with celery_app.app_context():  # all three concluded "lapsed" in the same tick, before any of them acted
+        for reaper in (runner.reaper, *others):
+            reaper._worker_lost(job_id, done)
+    assert done["requeued"] == 1
+    assert int(runner.redis.get(ATTEMPTS_KEY.format(job_id))) == 1
+    assert job_row(celery_app, job_id).status == QUEUED
+    assert runner.redis.llen(queue_name("toy")) == 1
+
+
 def test_job_whose_worker_keeps_dying_fails_with_a_reason(celery_app):
     runner = studio(celery_app).runner
     job_id = add_job(celery_app, RUNNING)
