@@ -25,7 +25,7 @@ for ((k = 1; k <= SEGMENTS; k++)); do
   pids=()
   for config in "$@"; do
     name="$(basename "$config" -cpu.yaml)"
-    family="$("$BIN/python" -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['family'])" "$config")"
+    family="$("$BIN/python" -c "import sys; from genstudio.training.loop import TrainConfig; print(TrainConfig.from_yaml(sys.argv[1]).family)" "$config")"
     nice -n 10 "$BIN/genstudio" train "$family" --config "$config" --threads 1 --max-minutes "$SEGMENT" \
       --run-dir "$OUT/runs/$name" --export-dir "$OUT/weights/$name@${minutes}min" >>"$OUT/$name.log" 2>&1 &
     pids+=($!)

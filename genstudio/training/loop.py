@@ -68,7 +68,7 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
-        raw = yaml.safe_load(Path(path).read_text()) or {}
+        raw = read_config_file(Path(path))
         raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(raw) - known)
@@ -81,6 +81,28 @@ class TrainConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def read_config_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A YAML config; with `base: other.yaml` (beside it), that file's settings with this one's on top,
+    sections merged key by key, so a bake-off arm states only what it changes."""
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(p.name for p in (*seen, path))
+        raise ValueError(f"{path.name}: configs inherit from each other in a loop ({chain})")
+    raw = yaml.safe_load(path.read_text()) or {}
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    return _merged(read_config_file(path.parent / base, (*seen, path)), raw)
+
+
+def _merged(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        both_sections = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merged(out[key], value) if both_sections else value
+    return out
 
 
 class TrainTask(ABC):

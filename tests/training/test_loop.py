@@ -94,6 +94,18 @@ def test_unknown_config_key_is_refused(tmp_path):
         TrainConfig.from_yaml(path)
 
 
+def test_a_config_states_only_what_it_changes_from_its_base(tmp_path):
+    (tmp_path / "base.yaml").write_text("family: line\nname: a\nsteps: 10\nlr: 0.1\n"
+                                        "extra: {start: 1.0, slope: 2.0}\noptim: {warmup: 5}\n")
+    (tmp_path / "arm.yaml").write_text("base: base.yaml\nsteps: 20\nextra: {slope: 3.0}\n")
+    cfg = TrainConfig.from_yaml(tmp_path / "arm.yaml", {"steps": 30})
+    assert (cfg.name, cfg.steps, cfg.lr) == ("a", 30, 0.1)
+    assert cfg.extra == {"start": 1.0, "slope": 3.0} and cfg.optim == {"warmup": 5}
+    (tmp_path / "base.yaml").write_text("base: arm.yaml\nfamily: line\n")
+    with pytest.raises(ValueError, match="in a loop"):
+        TrainConfig.from_yaml(tmp_path / "arm.yaml")
+
+
 @pytest.mark.slow
 def test_two_process_training_on_cpu_with_gloo(tmp_path):
     """The same CLI under torchrun: two CPU processes (gloo) train one model in sync and export once."""
