@@ -36,8 +36,24 @@ def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_mi
             raise click.UsageError(f"--continue-from: no installed model {continue_from!r} in weights/")
         cfg.extra = {**cfg.extra, "init_from": continue_from}
         cfg.start_step = int(read_config(continue_from).get("step") or 0)
+        cfg.start_seconds = shipped_seconds(continue_from)
     if cfg.family != family:
         raise click.UsageError(f"{config_path} is a {cfg.family!r} config, not {family!r}")
     trainer = Trainer(load_task(family), cfg)
     step = trainer.train(resume=not fresh, export=not no_export)
     click.echo(f"{cfg.name}: stopped at step {step}/{cfg.steps}; checkpoint {trainer.checkpoint_path}")
+
+
+def shipped_seconds(name: str) -> float:
+    """Wall time spent on shipped weights: the loop's own record in config.json, else the last row of the
+    card's history (weights/<name>/history.json), else 0."""
+    import json
+
+    from ..weights import model_dir, read_config
+
+    recorded = (read_config(name).get("training") or {}).get("wall_time_s")
+    if recorded:
+        return float(recorded)
+    history = model_dir(name) / "history.json"
+    rows = json.loads(history.read_text()) if history.is_file() else []
+    return float(rows[-1].get("wall_time_h") or 0.0) * 3600 if rows else 0.0

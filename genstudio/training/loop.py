@@ -61,6 +61,7 @@ class TrainConfig:
     # with no checkpoint starts its count, its learning-rate schedule and its EMA there instead of at zero, so
     # a new machine carries a campaign on from what shipped (families count warm-up from here too)
     start_step: int = 0
+    start_seconds: float = 0.0  # and the wall time already spent on them (the card's "all runs together")
     model: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     optim: dict[str, Any] = field(default_factory=dict)
@@ -394,16 +395,15 @@ class Trainer:
         return self.step
 
     def _elapsed_before(self) -> float:
-        """Wall time already spent in earlier (resumed) runs, read from the CSV log."""
+        """Wall time already spent in earlier (resumed) runs, read from the CSV log (or the shipped weights')."""
         path = self.run / "log.csv"
-        if not path.exists():
-            return 0.0
         last = None
-        with open(path) as fh:
-            for row in csv.DictReader(fh):
-                if int(row["step"]) <= self.step:
-                    last = row
-        return float(last["time_s"]) if last else 0.0
+        if path.exists():
+            with open(path) as fh:
+                for row in csv.DictReader(fh):
+                    if int(row["step"]) <= self.step:
+                        last = row
+        return float(last["time_s"]) if last else self.cfg.start_seconds
 
 
 def load_task(family: str) -> type[TrainTask]:

@@ -123,9 +123,12 @@ def test_continue_from_carries_the_shipped_step_schedule_and_ema_on(trained, mon
     args = ["pokemon", "--config", str(REPO / "configs" / "pokemon-tiny.yaml"), "--steps", "8",
             "--data-root", str(DATA), "--run-dir", str(trained / "runs" / "cli-more"),
             "--export-dir", str(trained / "weights" / "tiny-more"), "--continue-from", "pokemon-tiny"]
+    (trained / "weights" / "pokemon-tiny" / "history.json").write_text('[{"steps": 6, "wall_time_h": 2.0}]')
     result = CliRunner().invoke(train_cmd, args)
     assert result.exit_code == 0, result.output
     assert "stopped at step 8/8" in result.output
+    first = (trained / "runs" / "cli-more" / "log.csv").read_text().splitlines()[1].split(",")
+    assert first[0] == "7" and 7200 < float(first[1]) < 7260  # the card's wall time goes on from 2 h
     assert weights.load("tiny-more").config["step"] == 8
     missing = CliRunner().invoke(train_cmd, args[:-1] + ["no-such-model"])
     assert missing.exit_code != 0 and "no installed model 'no-such-model'" in missing.output
