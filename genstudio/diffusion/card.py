@@ -17,6 +17,7 @@ import yaml
 from ..training.loop import TrainConfig
 
 NOTES = re.compile(r"<!-- notes -->.*?<!-- /notes -->", re.S)
+YARDSTICK = re.compile(r"<!-- yardstick -->.*?<!-- /yardstick -->\n?", re.S)  # scripts/pokemon_yardstick.py's
 
 
 def read_log(run: Path) -> list[dict[str, float]]:
@@ -70,6 +71,7 @@ def write_card(folder: Path, cfg: TrainConfig, facts: dict[str, Any], kind: str,
     path = folder / "README.md"
     old = path.read_text() if path.is_file() else ""
     kept = NOTES.search(old)
+    measured = YARDSTICK.search(old)  # an export into a folder with a card keeps its hand notes and yardstick
     notes = kept.group(0) if kept else (
         "<!-- notes -->\n_(notes on quality are added by hand after training)_\n<!-- /notes -->")
     title = "Pokémon autoencoder (first stage)" if kind == "autoencoder" else "Random Pokémon: latent diffusion"
@@ -107,7 +109,7 @@ genstudio train {cfg.family} --config {config_file(cfg)}
 ```yaml
 {cfg_yaml}```
 </details>
-"""
+{chr(10) + measured.group(0) if measured else ""}"""
     path.write_text(text)
     (folder / "facts.json").write_text(json.dumps(facts, indent=2, default=str) + "\n")
     return path

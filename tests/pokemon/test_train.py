@@ -235,3 +235,23 @@ def test_adversarial_decoder_finetune_trains_a_critic_and_keeps_the_latent_space
     before, after = weights.load("pokemon-autoencoder-tiny").tensors, weights.load("ae-decoder-gan").tensors
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(("encoder.", "latent_")))
     assert not any(k.startswith("critic") or ".net." in k for k in after)  # the shipped file holds no critic
+
+
+def test_an_export_into_a_carded_folder_keeps_its_notes_and_yardstick(tmp_path):
+    """Continuing a shipped model exports into a copy of its folder: the hand-written notes and the measured
+    yardstick stay, the training facts are written anew."""
+    from genstudio.diffusion.card import write_card
+    from genstudio.yardstick.cards import write_section
+
+    cfg = TrainConfig(family="pokemon", name="carded", steps=10, run_dir=str(tmp_path / "run"))
+    folder = tmp_path / "carded"
+    folder.mkdir()
+    (folder / "README.md").write_text("# carded\n\n<!-- notes -->\nLooked at: blobs.\n<!-- /notes -->\n")
+    write_section(folder / "README.md", "| FID | 34.7 |")
+    write_card(folder, cfg, {"step": 7}, "diffusion")
+    card = (folder / "README.md").read_text()
+    assert "Looked at: blobs." in card and "| steps | 7 of 10 configured |" in card
+    assert card.count("<!-- yardstick -->") == 1 and "| FID | 34.7 |" in card
+    write_section(folder / "README.md", "| FID | 33.0 |")  # measuring again replaces it, once
+    card = (folder / "README.md").read_text()
+    assert card.count("## Yardstick") == 1 and "33.0" in card and "34.7" not in card
