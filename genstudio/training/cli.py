@@ -47,13 +47,10 @@ def train_cmd(family, config_path, steps, data_root, run_dir, export_dir, max_mi
 def shipped_seconds(name: str) -> float:
     """Wall time spent on shipped weights: the loop's own record in config.json, else the last row of the
     card's history (weights/<name>/history.json), else 0."""
-    import json
+    from ..weights import model_dir
+    from ..yardstick.cards import load_history, trained_steps
 
-    from ..weights import model_dir, read_config
-
-    recorded = (read_config(name).get("training") or {}).get("wall_time_s")
-    if recorded:
-        return float(recorded)
-    history = model_dir(name) / "history.json"
-    rows = json.loads(history.read_text()) if history.is_file() else []
-    return float(rows[-1].get("wall_time_h") or 0.0) * 3600 if rows else 0.0
+    hours = trained_steps(name)[1]
+    if not hours and (rows := load_history(model_dir(name))):
+        hours = float(rows[-1].get("wall_time_h") or 0.0)
+    return hours * 3600
