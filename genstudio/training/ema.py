@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import torch
@@ -28,6 +29,13 @@ class EMA:
             ema_p.lerp_(p.detach().to(ema_p.dtype), 1 - decay)
         for ema_b, b in zip(self.module.buffers(), live.buffers(), strict=True):
             ema_b.copy_(b)
+
+    def seed(self, state: dict[str, torch.Tensor], updates: int = 0) -> None:
+        """Start from weights that already are an average (a shipped EMA): the warm-up, meant for averages that
+        start at initialisation, is skipped, so the first updates do not wash the seed out."""
+        self.module.load_state_dict(state)
+        settled = math.ceil((10 * self.decay - 1) / (1 - self.decay))  # where (1 + n) / (10 + n) reaches decay
+        self.updates = max(updates, settled)
 
     @torch.no_grad()
     def copy_from(self, live: torch.nn.Module) -> None:

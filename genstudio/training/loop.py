@@ -133,8 +133,8 @@ class TrainTask(ABC):
         self.schedulers: dict[str, Any] = {}
         self.ema_modules: list[str] = []
         self.ema: dict[str, EMA] = {}  # filled by the loop
-        # the averaged weights that extra.init_from shipped, by module name: with cfg.start_step, the loop's
-        # EMA copies start from them rather than from the live weights
+        # the averaged weights that extra.init_from shipped, by module name: a fresh run's EMA copies start from
+        # them rather than from the live weights (a resumed run keeps its checkpoint's)
         self.init_ema: dict[str, dict[str, torch.Tensor]] = {}
 
     def register_adversarial(self, g: torch.nn.Module, d: torch.nn.Module, d_name: str, lr_g: float, lr_d: float,
@@ -286,21 +286,22 @@ class Trainer:
         self.step = int(state["step"])
         return True
 
-    def continue_shipped(self) -> None:
-        """Start at cfg.start_step (a shipped model's step): schedules jump there and the EMA copies start
-        from the shipped averages, so continuing on a new machine loses neither the schedule nor the EMA."""
+    def start_fresh(self) -> None:
+        """No checkpoint to resume: start at cfg.start_step (a shipped model's step, else 0), the schedules jumped
+        there, and the EMA copies seeded with the averages the task continues from (task.init_ema). A resumed
+        run keeps its checkpoint's averages instead: the seed is for fresh runs only."""
         self.step = self.cfg.start_step
-        for sched in self.task.schedulers.values():
-            with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": deliberate here
-                warnings.simplefilter("ignore")
-                sched.last_epoch = self.step - 1
-                sched.step()
+        if self.step:
+            for sched in self.task.schedulers.values():
+                with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": deliberate here
+                    warnings.simplefilter("ignore")
+                    sched.last_epoch = self.step - 1
+                    sched.step()
         for name, state in self.task.init_ema.items():
             for ema in (self.task.ema.get(name), self.slow_ema.get(name)):
                 if ema is not None:
-                    ema.module.load_state_dict(state)
-                    ema.updates = self.step
-        if self.is_main:
+                    ema.seed(state, self.step)
+        if self.is_main and self.step:
             tqdm.write(f"{self.cfg.name}: continuing shipped weights from step {self.step}")
 
     # -- outputs -----------------------------------------------------------------------------------
@@ -353,8 +354,8 @@ class Trainer:
         if resume and self.load_checkpoint():
             if self.is_main:
                 tqdm.write(f"resumed {self.cfg.name} from step {self.step} ({self.checkpoint_path})")
-        elif self.cfg.start_step:
-            self.continue_shipped()
+        else:
+            self.start_fresh()
         previous = {s: signal.signal(s, self._request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
         cfg = self.cfg
         start = time.time()
@@ -367,7 +368,7 @@ class Trainer:
                     module.train()
                 logs = self.task.train_step(next(data), self.step)
                 for name, ema in [*self.task.ema.items(), *self.slow_ema.items()]:
-                    if self.step >= cfg.ema_start:
+                    if self.step >= cfg.ema_start or name in self.task.init_ema:  # a seeded average averages on
                         ema.update(self.accelerator.unwrap_model(self.task.modules[name]))
                     else:
                         ema.copy_from(self.accelerator.unwrap_model(self.task.modules[name]))

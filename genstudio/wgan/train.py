@@ -121,7 +121,6 @@ class WganTask(TrainTask):
         self.n_critic, self.gp_lambda = o.n_critic, o.gp_lambda
         betas = (o.betas[0], o.betas[1])
         g, d = build_networks(self.model_cfg)
-        self._ema_init: dict[str, torch.Tensor] | None = None
         if self.opts.extra.init_from:
             self._init_from(self.opts.extra.init_from, g, d)
         self.register_adversarial(g, d, "critic", o.lr_g or cfg.lr, o.lr_d or cfg.lr, betas)
@@ -136,7 +135,7 @@ class WganTask(TrainTask):
 
     def _init_from(self, name: str, g: nn.Module, d: nn.Module) -> None:
         """Continue from shipped weights (weights/<name>/): live G and critic from the training copies,
-        the EMA generator from the shipped one (applied on the first step, once the loop made the EMA).
+        the EMA generator seeded by the shipped one (the loop's init_ema, for a fresh run).
         A grown model starts from a base model's weights: they go into its base, the new layers start fresh
         and fade in, and the EMA starts as that live network."""
         loaded = load_weights(name)
@@ -148,8 +147,9 @@ class WganTask(TrainTask):
         g_target.load_state_dict(part("train.generator.") or part("generator."))
         if part("train.critic."):
             d_target.load_state_dict(part("train.critic."))
-        self._ema_init = None if grown else part("generator.")
-        if grown:
+        if not grown:
+            self.init_ema = {"generator": part("generator.")}
+        else:
             g.alpha.fill_(0.0)  # type: ignore[union-attr]
             d.alpha.fill_(0.0)  # type: ignore[union-attr]
 
@@ -169,10 +169,6 @@ class WganTask(TrainTask):
         return torch.randn(n, self.z_dim, device=self.device)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
-        if self._ema_init is not None and "generator" in self.ema:
-            self.ema["generator"].module.load_state_dict(self._ema_init)
-            self.ema["generator"].updates = 10_000
-            self._ema_init = None
         g, d = self.modules["generator"], self.modules["critic"]
         opt_g, opt_d = self.optimizers["generator"], self.optimizers["critic"]
         acc = self.accelerator

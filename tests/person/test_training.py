@@ -166,3 +166,24 @@ def test_oversampling_draws_faces_with_the_attribute_that_much_more_often():
     assert np.allclose(sampling_weights(labels, ("Eyeglasses", "Male"), {}), 1 / 1000)
     with pytest.raises(ValueError, match="Wearing_Monocle"):
         sampling_weights(labels, ("Eyeglasses", "Male"), {"Wearing_Monocle": 2.0})
+
+
+def test_wgan_resumed_with_init_from_keeps_the_checkpoints_ema(fake_data):
+    """A campaign that continues shipped weights (extra.init_from) and is interrupted: on resume the EMA goes
+    on from the checkpoint's average, not from the shipped one again (the shipped EMA seeds only a fresh run)."""
+    model = {"z_dim": 8, "width": 4, "critic_width": 4, "resolution": 16}
+    Trainer(load_task("person"), config(fake_data, "person", "person-wgan", 1, model=model,
+                                        optim={"n_critic": 1})).train()
+    over = dict(model=model, optim={"n_critic": 1}, extra={"init_from": "person-wgan"}, ema_decay=0.5, lr=0.05)
+    first = Trainer(load_task("person"), config(fake_data, "person", "person-wgan-more", 2, **over))
+    first.train()
+    saved = {k: v.clone() for k, v in first.task.ema["generator"].module.state_dict().items()}
+    shipped = load_generator("person-wgan")[0].state_dict()
+    assert any(not torch.allclose(saved[k], shipped[k].float(), atol=1e-3) for k in shipped)
+
+    resumed = Trainer(load_task("person"), config(fake_data, "person", "person-wgan-more", 3, **over))
+    assert resumed.train() == 3
+    live = resumed.task.modules["generator"].state_dict()
+    ema = resumed.task.ema["generator"]
+    for name, value in ema.module.named_parameters():  # one update at decay 0.5 from the checkpoint's average
+        assert torch.allclose(value, 0.5 * saved[name] + 0.5 * live[name], atol=1e-6), name

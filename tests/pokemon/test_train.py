@@ -93,7 +93,12 @@ def test_init_from_shipped_weights(trained, monkeypatch):
     live = unet_state(weights.load("pokemon-tiny").tensors, prefer_live=True)
     for key, value in trainer.task.modules["unet"].state_dict().items():
         assert torch.equal(value, live[key])
+    trainer.start_fresh()  # no checkpoint: the EMA is seeded with the shipped average, not the live weights
     assert trainer.step == 0
+    ema = unet_state(weights.load("pokemon-tiny").tensors)
+    assert any(not torch.equal(ema[k], live[k]) for k in ema)
+    for key, value in trainer.task.ema["unet"].module.state_dict().items():
+        assert torch.equal(value, ema[key])
 
 
 def test_continue_from_carries_the_shipped_step_schedule_and_ema_on(trained, monkeypatch):
@@ -112,7 +117,7 @@ def test_continue_from_carries_the_shipped_step_schedule_and_ema_on(trained, mon
     cfg = config("pokemon-tiny.yaml", trained, run_dir=str(trained / "runs" / "more"), steps=9,
                  extra={"init_from": "pokemon-tiny"}, start_step=6)
     trainer = Trainer(load_task("pokemon"), cfg)
-    trainer.continue_shipped()
+    trainer.start_fresh()
     assert trainer.step == 6
     assert trainer.task.optimizers["unet"].param_groups[0]["lr"] == pytest.approx(cfg.lr / 2)  # warm-up 2
     ema, live = unet_state(shipped.tensors), unet_state(shipped.tensors, prefer_live=True)
