@@ -18,11 +18,14 @@ def eval_group() -> None:
               help="Model name(s) under weights/ (repeat to compare several).")
 @click.option("--data-root", default="../shared/datasets", show_default=True)
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the rows as JSON.")
-def eval_pokemon(names: tuple[str, ...], data_root: str, json_out: str | None) -> None:
+@click.option("--seed", type=int, default=None,
+              help="First seed of the samples (default: the card's fixed seeds); another seed measures the noise.")
+def eval_pokemon(names: tuple[str, ...], data_root: str, json_out: str | None, seed: int | None) -> None:
     """FID / KID / precision / recall in luminance species features, against unseen species' art."""
-    from .pokemon import evaluate, format_table
+    from .pokemon import SEED, evaluate, format_table
 
-    rows, memo = evaluate(list(names), data_root, progress=lambda m: click.echo(m, err=True))
+    rows, memo = evaluate(list(names), data_root, progress=lambda m: click.echo(m, err=True),
+                          seed=SEED if seed is None else seed)
     click.echo(format_table(rows))
     for name, dist in memo.items():
         click.echo(f"{name}: median RMS distance to the nearest training image {dist:.3f} "

@@ -89,13 +89,13 @@ def requested_styles(ref: Reference, n: int) -> list[str]:
     return [STYLES[i] for i in rng.choice(len(STYLES), n, p=ref.style_share)]
 
 
-def generate(name: str, types: list[str], sampling: dict | None = None, styles: list[str] | None = None
-             ) -> np.ndarray:
+def generate(name: str, types: list[str], sampling: dict | None = None, styles: list[str] | None = None,
+             seed: int = SEED) -> np.ndarray:
     """Samples of a shipped Pokémon model (any family), one per requested type, fixed seeds, at SIZE (batched
     by type; every image still has its own seed), with the page's default settings unless `sampling` says
     otherwise (scripts/pokemon_sampling_sweep.py measures the alternatives). A style-conditioned model is
     asked for `styles` (requested_styles: the art set's proportions), so it is measured against the same mix
-    as the rest; other models ignore them."""
+    as the rest; other models ignore them. Image i has seed `seed + i`."""
     from ..services.pokemon.models import load_pokemon_model
 
     model = load_pokemon_model(name)
@@ -106,7 +106,7 @@ def generate(name: str, types: list[str], sampling: dict | None = None, styles: 
         options = {**(sampling or SAMPLING), **({"style": style} if style != "any" else {})}
         for start in range(0, len(idx), 32):
             chunk = idx[start:start + 32]
-            images = model.generate(type_name=t, seeds=[SEED + i for i in chunk], **options)
+            images = model.generate(type_name=t, seeds=[seed + i for i in chunk], **options)
             for i, im in zip(chunk, images, strict=True):
                 out[i] = np.asarray(im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.LANCZOS))
     return np.stack(out)  # type: ignore[arg-type]
@@ -144,9 +144,11 @@ def format_table(rows: dict[str, dict[str, float]], highlight: str | None = None
 
 
 @torch.no_grad()
-def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], None] = print
+def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], None] = print, seed: int = SEED
              ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """Ladder rows plus one row per model (in that order), and each model's memorisation distance."""
+    """Ladder rows plus one row per model (in that order), and each model's memorisation distance. Another
+    `seed` draws other samples of the same models (rows named "NAME (seed N)"): the spread between seeds is
+    the noise any two checkpoints' difference has to beat."""
     ref = build_reference(data_root)
     rows = ladder_table(ref)
     types, styles = requested_types(ref, len(ref.reference)), requested_styles(ref, len(ref.reference))
@@ -155,8 +157,9 @@ def evaluate(names: list[str], data_root: str | Path, progress: Callable[[str], 
         ae_name = read_config(name).get("autoencoder")
         if ae_name and f"{ae_name} reconstruction" not in rows:  # the ceiling of latent models
             rows[f"{ae_name} reconstruction"] = measure(ref, reconstructions(ae_name, ref.held_out))
-        progress(f"sampling {len(types)} images from {name} ...")
-        images = generate(name, types, styles=styles)
-        rows[name] = measure(ref, images)
-        memo[name] = memorisation(ref, images)
+        row = name if seed == SEED else f"{name} (seed {seed})"
+        progress(f"sampling {len(types)} images from {row} ...")
+        images = generate(name, types, styles=styles, seed=seed)
+        rows[row] = measure(ref, images)
+        memo[row] = memorisation(ref, images)
     return rows, memo

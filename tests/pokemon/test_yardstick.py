@@ -76,6 +76,13 @@ def test_eval_command_prints_the_ladder_and_a_model_row(tmp_path, monkeypatch):
 
     rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
     assert rows["pokemon-gan-test"]["fid"] > rows["real, blur r=1"]["fid"]  # random weights are not creatures
+    other = CliRunner().invoke(main, ["eval", "pokemon", "--weights", "pokemon-gan-test", "--data-root", str(DATA),
+                                      "--seed", "7", "--json-out", str(tmp_path / "seed7.json")])
+    assert other.exit_code == 0, other.output
+    seed7 = json.loads((tmp_path / "seed7.json").read_text())["rows"]
+    assert "pokemon-gan-test" not in seed7  # other samples of the same model: a row of its own name
+    assert seed7["pokemon-gan-test (seed 7)"]["fid"] != rows["pokemon-gan-test"]["fid"]
+    assert seed7["real, blur r=1"] == rows["real, blur r=1"]  # the ladder does not move with the seed
 
     # scripts/pokemon_yardstick.py --json records that measurement in the card without sampling again
     import sys
