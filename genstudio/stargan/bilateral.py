@@ -7,6 +7,13 @@ colour matrix; a pixel's transform is read from the grid by its position and its
 against skin against background differ in brightness), and it can be sliced at *any* resolution with the
 full-resolution photo as the guide, so the edit keeps the photo's sharpness and cannot paint blotches that
 are not in the photo's own structure. Starts as the identity (zero-initialised last layer).
+
+A colour transform cannot draw: a beard's shadow, a heavier brow or an eye-liner line are changes of *shape*,
+which the grid can only hint at with a cast. `shape_channels` adds a second, optional output beside the grid: a
+half-resolution (S/2) residual, one channel (brightness, the same on R, G and B: it can darken or lighten but
+not tint) or three (colour, then priced by training's chroma term like the grid's edit), upsampled smoothly to
+the photo's resolution and added. Its last layer is zero-initialised too, so weights trained without it load
+unchanged (`genstudio.stargan.train.load_resized(..., fresh=SHAPE_PREFIX)`) and start exactly where they were.
 """
 
 from __future__ import annotations
@@ -41,16 +48,23 @@ def apply_affine(coeffs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return x + torch.einsum("nijhw,njhw->nihw", a, x) + b
 
 
+SHAPE_PREFIX = "shape."  # parameters of the optional shape residual (absent from weights trained without it)
+
+
 class BilateralGenerator(nn.Module):
     """(face [N, 3, S, S] in [-1, 1], target attributes [N, c_dim]) -> edited face, same size.
 
     `edit(x_small, c, full)` applies the grid predicted from the small crop to `full`, a larger crop of the
-    same face (any size), with `full` itself as the guide.
+    same face (any size), with `full` itself as the guide; with `shape_channels` (1 or 3) it also adds the
+    half-resolution shape residual, upsampled to `full`'s size.
     """
 
-    def __init__(self, c_dim: int, conv_dim: int = 32, repeat_num: int = 3, luma_bins: int = 8):
+    def __init__(self, c_dim: int, conv_dim: int = 32, repeat_num: int = 3, luma_bins: int = 8,
+                 shape_channels: int = 0):
         super().__init__()
-        self.c_dim, self.luma_bins = c_dim, luma_bins
+        if shape_channels not in (0, 1, 3):
+            raise ValueError(f"shape_channels must be 0 (none), 1 (brightness) or 3 (colour), not {shape_channels}")
+        self.c_dim, self.luma_bins, self.shape_channels = c_dim, luma_bins, shape_channels
         layers: list[nn.Module] = [nn.Conv2d(3 + c_dim, conv_dim, 3, 1, 1, bias=False), _norm(conv_dim), nn.ReLU(True)]
         ch = conv_dim
         for _ in range(2):
@@ -61,19 +75,38 @@ class BilateralGenerator(nn.Module):
         self.coeffs = nn.Conv2d(ch, 12 * luma_bins, 1)
         nn.init.zeros_(self.coeffs.weight)
         nn.init.zeros_(self.coeffs.bias)
+        self.shape: nn.Sequential | None = None
+        if shape_channels:  # one nearest up-sampling (S/4 -> S/2) and a conv, as the pixel generator does
+            out = nn.Conv2d(ch // 2, shape_channels, 3, 1, 1)
+            nn.init.zeros_(out.weight)
+            nn.init.zeros_(out.bias)
+            self.shape = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                                       nn.Conv2d(ch, ch // 2, 3, 1, 1, bias=False), _norm(ch // 2), nn.ReLU(True),
+                                       out, nn.Tanh())
+
+    def _features(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        c_map = c.view(c.size(0), c.size(1), 1, 1).expand(-1, -1, x.size(2), x.size(3)).to(x.dtype)
+        return self.body(torch.cat([x, c_map], 1))
+
+    def _grid(self, h: torch.Tensor) -> torch.Tensor:
+        g = self.coeffs(h)
+        return g.view(h.shape[0], 12, self.luma_bins, g.shape[2], g.shape[3])
 
     def grid(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        c_map = c.view(c.size(0), c.size(1), 1, 1).expand(-1, -1, x.size(2), x.size(3)).to(x.dtype)
-        h = self.coeffs(self.body(torch.cat([x, c_map], 1)))
-        return h.view(x.shape[0], 12, self.luma_bins, h.shape[2], h.shape[3])
+        return self._grid(self._features(x, c))
+
+    def edit_with_grid(self, x: torch.Tensor, c: torch.Tensor, full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The edited `full` and the grid behind it (training prices the grid's roughness)."""
+        h = self._features(x, c)
+        grid = self._grid(h)
+        out = apply_affine(slice_grid(grid, luma(full)), full)
+        if self.shape is not None:
+            r = F.interpolate(self.shape(h), size=full.shape[2:], mode="bilinear", align_corners=False)
+            out = out + r.expand(-1, 3, -1, -1)  # one channel: the same brightness change on R, G and B
+        return out.clamp(-1, 1), grid
 
     def edit(self, x: torch.Tensor, c: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
-        return self.apply_grid(self.grid(x, c), full)
-
-    @staticmethod
-    def apply_grid(grid: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
-        """A predicted grid sliced with `full` as the guide and applied to it (training reads the grid too)."""
-        return apply_affine(slice_grid(grid, luma(full)), full).clamp(-1, 1)
+        return self.edit_with_grid(x, c, full)[0]
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return self.edit(x, c, x)

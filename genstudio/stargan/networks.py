@@ -95,7 +95,8 @@ def build(cfg: dict) -> tuple[nn.Module, Discriminator]:
     if cfg.get("head", "pixel") == "bilateral":
         from .bilateral import BilateralGenerator
 
-        g = BilateralGenerator(c_dim, cfg.get("g_conv_dim", 64), cfg.get("g_repeat_num", 6), cfg.get("luma_bins", 8))
+        g = BilateralGenerator(c_dim, cfg.get("g_conv_dim", 64), cfg.get("g_repeat_num", 6), cfg.get("luma_bins", 8),
+                               cfg.get("shape_channels", 0))
     else:
         g = Generator(c_dim, cfg.get("g_conv_dim", 64), cfg.get("g_repeat_num", 6), cfg.get("residual", True),
                       cfg.get("g_edge_kernel", 7))

@@ -23,7 +23,7 @@ from ..faces.recolor import face_ellipse
 from ..imaging import grid, to_pil, uint8_to_tensor
 from ..training.loop import TrainConfig, TrainTask
 from ..training.sections import as_dict
-from .bilateral import grid_roughness
+from .bilateral import SHAPE_PREFIX, grid_roughness
 from .networks import ATTRIBUTES, HAIR, build
 
 
@@ -94,6 +94,7 @@ class StarGanModel:
     g_edge_kernel: int = 7
     residual: bool = True  # pixel head: start as the identity and learn only the change
     luma_bins: int = 8  # bilateral head: brightness levels of the grid
+    shape_channels: int = 0  # bilateral head: a half-resolution residual beside the grid (1 brightness, 3 colour)
     d_conv_dim: int = 64
     d_repeat_num: int = 6
     d_max_dim: int = 2048
@@ -145,12 +146,14 @@ def chroma_spread(x: torch.Tensor, fake: torch.Tensor, skin: torch.Tensor) -> to
     return (var + 1e-8).sqrt().mean()
 
 
-def load_resized(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+def load_resized(module: torch.nn.Module, state: dict[str, torch.Tensor], fresh: str | None = None) -> None:
     """load_state_dict for a model started from one trained at another image size: the networks are
     convolutional, so every tensor fits except a kernel whose size follows the image (the critic's classifier
-    head, image_size / 16 wide), which is resampled to its new size with the same total weight."""
+    head, image_size / 16 wide), which is resampled to its new size with the same total weight. Parameters
+    under the prefix `fresh` (a part the old model did not have, e.g. the bilateral generator's shape residual)
+    may be missing from `state` and keep their initialisation; any other missing key is still an error."""
     own = module.state_dict()
-    fitted = {}
+    fitted = {k: v for k, v in own.items() if fresh and k.startswith(fresh) and k not in state}
     for key, value in state.items():
         target = own.get(key)
         if target is not None and value.shape != target.shape and value.dim() == 4 \
@@ -184,7 +187,7 @@ class StarGanTask(TrainTask):
         init_from = self.opts.extra.init_from
         if init_from:  # continue from shipped weights (a later session; a checkpoint, if any, still wins)
             loaded = weights.load(init_from)
-            load_resized(g, {k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")})
+            load_resized(g, {k[2:]: v for k, v in loaded.tensors.items() if k.startswith("G.")}, fresh=SHAPE_PREFIX)
             load_resized(d, {k[2:]: v for k, v in loaded.tensors.items() if k.startswith("D.")})
         o = self.opts.optim
         betas = (o.beta1, o.beta2)
@@ -283,8 +286,8 @@ class StarGanTask(TrainTask):
         x, c_org = batch[-1]
         c_trg = sample_targets(c_org.cpu(), self.attributes, self.change_prob).to(self.device)
         if self.l_smooth:  # bilateral head: read the grid to price its roughness
-            grid = g.grid(x, c_trg)
-            fake, roughness = g.apply_grid(grid, x), grid_roughness(grid)
+            fake, grid = g.edit_with_grid(x, c_trg, x)
+            roughness = grid_roughness(grid)
             logs["g_rough"] = roughness.item()
         else:
             fake, roughness = g(x, c_trg), torch.zeros((), device=x.device)

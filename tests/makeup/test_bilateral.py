@@ -153,3 +153,82 @@ def test_training_with_roughness_and_chroma_prices_logs_them(tmp_path, monkeypat
     assert Trainer(load_task("makeup"), cfg).train() == 2
     header = (tmp_path / "run" / "log.csv").read_text().splitlines()[0].split(",")
     assert "g_rough" in header and "g_chroma" in header
+
+
+# -- the shape residual: a half-resolution change beside the grid that can draw, not only recolour ------------
+
+
+def _with_shape(channels: int, std: float = 0.0) -> BilateralGenerator:
+    torch.manual_seed(1)
+    g = BilateralGenerator(c_dim=7, conv_dim=8, repeat_num=1, shape_channels=channels)
+    if std:
+        torch.nn.init.normal_(g.shape[4].weight, std=std)  # the zero-initialised last layer, as if trained
+    return g
+
+
+def test_the_shape_residual_starts_at_zero_so_weights_trained_without_it_load_unchanged():
+    import pytest
+
+    from genstudio.stargan.bilateral import SHAPE_PREFIX
+    from genstudio.stargan.train import load_resized
+
+    torch.manual_seed(0)
+    old = BilateralGenerator(c_dim=7, conv_dim=8, repeat_num=1)
+    torch.nn.init.normal_(old.coeffs.weight, std=0.05)
+    new = _with_shape(1)
+    load_resized(new, old.state_dict(), fresh=SHAPE_PREFIX)
+    x, c, full = torch.rand(2, 3, 32, 32) * 2 - 1, torch.ones(2, 7), torch.rand(2, 3, 80, 80) * 2 - 1
+    assert (old(x, c) - x).abs().mean() > 1e-3  # the old weights do edit ...
+    assert torch.equal(new(x, c), old(x, c)) and torch.equal(new.edit(x, c, full), old.edit(x, c, full))
+    state = {k: v for k, v in old.state_dict().items() if k != "coeffs.bias"}
+    with pytest.raises(RuntimeError, match="coeffs.bias"):  # only the new part may be missing
+        load_resized(_with_shape(1), state, fresh=SHAPE_PREFIX)
+    with pytest.raises(ValueError, match="shape_channels"):
+        BilateralGenerator(c_dim=7, shape_channels=2)
+
+
+def test_a_brightness_residual_darkens_or_lightens_without_tint_and_stays_smooth_at_any_size():
+    g = _with_shape(1, std=0.2)
+    x, c = torch.zeros(1, 3, 32, 32), torch.ones(1, 7)  # mid-grey: nothing clamps
+    x += 0.1 * torch.rand(1, 1, 32, 32)  # some structure for the network to read
+    full = F.interpolate(x, size=(128, 128), mode="bilinear", align_corners=False)
+    change = g.edit(x, c, full) - full
+    assert change.abs().mean() > 1e-3
+    torch.testing.assert_close(change[:, 0], change[:, 1])
+    torch.testing.assert_close(change[:, 1], change[:, 2])
+    # drawn at 16×16 (S/2) and upsampled: neighbouring pixels of the 128 px edit differ by a small fraction of it
+    tv = (change[..., 1:, :] - change[..., :-1, :]).abs().mean()
+    assert tv < 0.1 * change.abs().mean()
+    colour = _with_shape(3, std=0.2).edit(x, c, full) - full  # three channels can tint
+    assert (colour[:, 0] - colour[:, 1]).abs().mean() > 1e-3
+
+
+def test_training_a_shape_residual_from_weights_without_one(tmp_path, monkeypatch):
+    """--continue-from shipped bilateral weights into a config with shape_channels: the run starts, the residual
+    learns (its zero last layer moves), and the exported model loads in the editor and edits photos."""
+    from genstudio import weights
+    from genstudio.stargan.editor import StarGanEditor
+    from genstudio.training.loop import TrainConfig, Trainer, load_task
+
+    from .conftest import write_tiny_bilateral
+    from .test_stargan import DATA_ROOT
+
+    monkeypatch.setenv("GENSTUDIO_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setenv("GENSTUDIO_CACHE", str(tmp_path / "cache"))
+    write_tiny_bilateral(tmp_path / "weights", "makeup-old", coeff_std=0.05)
+    model = {"image_size": 32, "head": "bilateral", "g_conv_dim": 8, "g_repeat_num": 1, "luma_bins": 4,
+             "d_conv_dim": 8, "d_repeat_num": 3, "d_max_dim": 64, "shape_channels": 1}
+    cfg = TrainConfig(family="makeup", name="makeup-shape", steps=3, batch_size=4, data_root=str(DATA_ROOT),
+                      run_dir=str(tmp_path / "run"), checkpoint_every=10, sample_every=10, log_every=1,
+                      model=model, data={"limit": 24}, optim={"n_critic": 1},
+                      extra={"init_from": "makeup-old", "lambda_smooth": 1.0, "lambda_chroma": 1.0})
+    assert Trainer(load_task("makeup"), cfg).train() == 3
+    loaded = weights.load("makeup-shape")
+    assert loaded.config["shape_channels"] == 1 and loaded.tensors["G.shape.4.weight"].abs().max() > 0
+    editor = StarGanEditor.from_weights("makeup-shape")
+    assert editor.bilateral and editor.g.shape_channels == 1
+    x, full = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 90, 90) * 2 - 1
+    c_src = torch.zeros(1, 7)
+    c_trg = c_src.clone()
+    c_trg[0, 5] = 1.0
+    assert editor.change_at(x, c_src, c_trg, full).shape == (1, 3, 90, 90)
