@@ -29,7 +29,8 @@ NOTE = (
     "[`{judge}`](../{judge}/README.md) reads the face re-cropped at the known geometry. Success is the share of "
     "faces without the attribute that read as having it after the edit; drift the share of unrequested "
     "attributes that flipped; face colour noise the spatial spread of the CIE a/b change over the skin, beside "
-    "the same measure between two real photos. Targets (issue #14): hair ≥ 80 %, makeup, gender and age ≥ 70 %, "
+    "the same measure between two real photos; face brightness noise the same for the L change. Targets "
+    "(issue #14): hair ≥ 80 %, makeup, gender and age ≥ 70 %, "
     "drift ≤ 10 %, nothing changed outside the face. Reproduce: `genstudio eval makeup --weights NAME --n {n}`."
 )
 BAKEOFF_NOTE = (
@@ -53,6 +54,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         row[group] = round(sum(found) / len(found), 3) if found else None
     row["drift"] = round(sum(e["drift"] for e in edits.values()) / len(edits), 3)
     row["noise"] = round(sum(e["face_colour_noise"] for e in edits.values()) / len(edits), 2)
+    if all("face_brightness_noise" in e for e in edits.values()):  # measured since session 14
+        row["brightness_noise"] = round(sum(e["face_brightness_noise"] for e in edits.values()) / len(edits), 2)
     row["outside_px"] = int(sum(e["changed_outside_face"] for e in edits.values()))
     return row
 
@@ -72,13 +75,15 @@ def history_table(history: list[dict[str, Any]]) -> str:
 def comparison_table(results: list[dict[str, Any]]) -> str:
     """One row per measured model (e.g. bake-off snapshots): success per edit, then the summary columns."""
     edits = [e["edit"] for e in results[0]["edits"]]
-    head = ["model", *edits, "drift", "noise", "px outside"]
+    head = ["model", *edits, "drift", "noise", "brightness noise", "px outside"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in results:
         success = {e["edit"]: f"{100 * e['success_after']:.0f}%" for e in r["edits"] if e["faces"]}
         s = summary(r)
         lines.append("| " + " | ".join([r["weights"], *(success.get(e, "—") for e in edits),
-                                        f"{100 * s['drift']:.0f}%", f"{s['noise']:.2f}", f"{s['outside_px']:,}"])
+                                        f"{100 * s['drift']:.0f}%", f"{s['noise']:.2f}",
+                                        f"{s['brightness_noise']:.2f}" if "brightness_noise" in s else "—",
+                                        f"{s['outside_px']:,}"])
                      + " |")
     return "\n".join(lines)
 

@@ -15,7 +15,8 @@ face that matches the pasted one (as a user picks the face to edit). Measured pe
 - drift: mean share of faces whose *unrequested* model attributes flipped in the judge's reading (JSON: the
   same over all 40 attributes, and the attributes that flip most);
 - face colour noise: the spatial spread (standard deviation over the skin ellipse of the 128 px re-crop,
-  mean of a and b) of the CIE a/b change, as scripts/makeup_eval.py measures it on crops;
+  mean of a and b) of the CIE a/b change, as scripts/makeup_eval.py measures it on crops; face brightness
+  noise the same for the L change (uneven darkening or lightening, which the colour measure cannot see);
 - changed outside face: pixels changed outside the pasted photo's footprint grown by an eighth of its side
   (room for detection and alignment error), with the scenes they are in and the largest change there (0-255).
   Must be 0: a wrong face edited, a crop far off the face, or a hair mask spilling onto the backdrop shows here.
@@ -204,15 +205,26 @@ def alignment_error(scene: Scene, face: Face) -> float:
 # -- measures -----------------------------------------------------------------------------------------------------
 
 
-def colour_noise(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per face, the spatial std of the CIE a/b change over the face's skin ellipse (mean of a and b), for
-    uint8 aligned crops [N, S, S, 3] (Lab on OpenCV's 8-bit scale)."""
+def _lab_spread(before: np.ndarray, after: np.ndarray, channels: slice) -> np.ndarray:
+    """Per face, the spatial std of the change in the given CIE Lab channels over the face's skin ellipse (mean
+    over the channels), for uint8 aligned crops [N, S, S, 3] (Lab on OpenCV's 8-bit scale)."""
     inside = face_ellipse(before.shape[1]) > 0.5
     out = []
     for b, a in zip(before, after, strict=True):
-        delta = (to_lab(a) - to_lab(b))[inside][:, 1:]
+        delta = (to_lab(a) - to_lab(b))[inside][:, channels]
         out.append(float(delta.std(axis=0).mean()))
     return np.array(out)
+
+
+def colour_noise(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per face, the spatial std of the CIE a/b change over the skin (mean of a and b): colour blotches."""
+    return _lab_spread(before, after, slice(1, 3))
+
+
+def brightness_noise(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per face, the spatial std of the CIE L change over the skin: what colour_noise cannot see, a change that
+    darkens or lightens parts of the face unevenly (a drawn shadow, or dark blotches). An even change is free."""
+    return _lab_spread(before, after, slice(0, 1))
 
 
 @torch.no_grad()
@@ -375,6 +387,7 @@ def evaluate(pipeline: Any, judge: torch.nn.Module, faces: HeldOut, pool: HeldOu
             "judge_on_real": _mean(hit(p_before[truly, col])), "judge_real_faces": int(len(truly)),
             **_drift(judge_attrs, model_attrs, attr, p_before[idx], p_after),
             "face_colour_noise": _mean(noise),
+            "face_brightness_noise": _mean(brightness_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
             "mean_abs_change": _mean(np.abs(crops.astype(np.int16) - before_crops[idx].astype(np.int16))),
             **_leaks(outside[label]),
         })
@@ -388,6 +401,7 @@ def evaluate(pipeline: Any, judge: torch.nn.Module, faces: HeldOut, pool: HeldOu
             "reference": names[key], "faces": int(len(idx)),
             **_drift(judge_attrs, model_attrs, None, p_before[idx], read(judge, crops)),
             "face_colour_noise": _mean(colour_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
+            "face_brightness_noise": _mean(brightness_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
             **(_leaks(ref_outside) if key == "noop" else {"changed_outside_face": None}),
         })
     detection = {
@@ -438,14 +452,15 @@ def _pct(x: float) -> str:
 def format_table(result: dict[str, Any]) -> str:
     """The model card's markdown: one row per service edit, then the references, then detection."""
     lines = ["| edit | faces | success before → after | judge on real | drift (unrequested) | face colour noise | "
-             "changed px outside face |", "|---|---|---|---|---|---|---|"]
+             "face brightness noise | changed px outside face |", "|---|---|---|---|---|---|---|---|"]
     for r in result["edits"]:
         lines.append(f"| {r['edit']} | {r['faces']} | {_pct(r['success_before'])} → **{_pct(r['success_after'])}** | "
                      f"{_pct(r['judge_on_real'])} | {_num(r['drift'], '.1%')} | {_num(r['face_colour_noise'], '.2f')} "
-                     f"| {_leak_cell(r)} |")
+                     f"| {_num(r.get('face_brightness_noise'), '.2f')} | {_leak_cell(r)} |")
     for r in result["references"]:
         lines.append(f"| *reference: {r['reference']}* | {r['faces']} | — | — | {_num(r['drift'], '.1%')} | "
-                     f"{_num(r['face_colour_noise'], '.2f')} | {_leak_cell(r)} |")
+                     f"{_num(r['face_colour_noise'], '.2f')} | {_num(r.get('face_brightness_noise'), '.2f')} | "
+                     f"{_leak_cell(r)} |")
     d = result["detection"]
     lines += ["", f"Detection: the pasted face found in {d['found']}/{d['scenes']} scenes ({_pct(d['rate'])}; "
               + ", ".join(f"{k} {_pct(v)}" for k, v in d["rate_by_background"].items())

@@ -64,7 +64,7 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     assert labels[-3:] == ["lipstick", "eye shadow", "blush"]
     assert [r[0] for r in rows[13:]] == ["*reference: no edit (strength 0)*", "*reference: same face, white "
                                          "balance ±6 %*", "*reference: another photo of the same person*"]
-    assert all(len(r) == 7 for r in rows)
+    assert all(len(r) == 8 for r in rows)
     assert "Detection: the pasted face found in" in result.output
 
     # invariants
@@ -81,6 +81,7 @@ def test_scene_yardstick_end_to_end(tiny_root, astronaut, monkeypatch, tmp_path)
     assert noop["changed_outside_face"] == 0
     assert edits["old"]["face_colour_noise"] > 0.1 and edits["old"]["mean_abs_change"] > 0.5  # edits do change
     assert 0 < wb["face_colour_noise"] < edits["old"]["face_colour_noise"]
+    assert noop["face_brightness_noise"] == 0 and edits["old"]["face_brightness_noise"] > 0
     assert same["faces"] == 2  # faces 0 and 1 are the same person; face 2 has no other photo
 
     # the card: scripts/makeup_yardstick.py keeps the table, a history row per --record, a bake-off comparison
@@ -130,3 +131,16 @@ def test_a_model_is_never_judged_by_the_classifier_it_was_trained_to_convince(ti
     assert yardstick.teacher_of(DEFAULT_MODEL) == "face-attributes"
     result = CliRunner().invoke(eval_group, ["makeup", "--weights", DEFAULT_MODEL, "--n", "3"])
     assert result.exit_code != 0 and "trained to convince face-attributes" in result.output
+
+
+def test_brightness_noise_sees_dark_blotches_that_colour_noise_cannot():
+    """A grey shadow on one cheek changes no colour (a/b) but is uneven in brightness (L); an even change of
+    brightness over the whole crop costs neither measure."""
+    from genstudio.yardstick.makeup import brightness_noise, colour_noise
+
+    rng = np.random.default_rng(0)
+    face = (np.full((2, 64, 64, 3), 150) + rng.integers(-20, 20, (2, 64, 64, 1))).astype(np.uint8)  # grey texture
+    shadow, even = face.copy(), (face.astype(int) + 25).clip(0, 255).astype(np.uint8)
+    shadow[:, 30:44, 14:26] -= 50
+    assert brightness_noise(face, face).max() == 0 and brightness_noise(face, even).max() < 1.0
+    assert brightness_noise(face, shadow).min() > 5.0 and colour_noise(face, shadow).max() < 1.0
