@@ -39,6 +39,7 @@ from genstudio.stargan.editor import Request, StarGanEditor
 from genstudio.stargan.networks import HAIR
 from genstudio.stargan.photo import HAIR_ROUTE, crop_change
 from genstudio.yardstick.makeup import colour_noise as face_colour_noise
+from genstudio.yardstick.makeup import lab_spread
 
 # (label, attribute, requested value, request)
 EDITS: list[tuple[str, str, float, Request]] = [
@@ -77,7 +78,7 @@ def edit_crops(editor: StarGanEditor, crops: np.ndarray, request: Request, metho
 def colour_noise(before: np.ndarray, after: np.ndarray) -> float:
     """Mean over faces of the std of the a/b change inside the face ellipse (128 px crops, Lab 8-bit scale): the
     scene yardstick's measure (genstudio.yardstick.makeup.colour_noise), averaged."""
-    return float(np.mean(face_colour_noise(before, after)))
+    return float(np.mean(face_colour_noise(lab_spread(before, after))))
 
 
 @torch.no_grad()

@@ -205,26 +205,23 @@ def alignment_error(scene: Scene, face: Face) -> float:
 # -- measures -----------------------------------------------------------------------------------------------------
 
 
-def _lab_spread(before: np.ndarray, after: np.ndarray, channels: slice) -> np.ndarray:
-    """Per face, the spatial std of the change in the given CIE Lab channels over the face's skin ellipse (mean
-    over the channels), for uint8 aligned crops [N, S, S, 3] (Lab on OpenCV's 8-bit scale)."""
+def lab_spread(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per face and CIE Lab channel, the spatial std of the change over the face's skin ellipse, [N, 3], for
+    uint8 aligned crops [N, S, S, 3] (Lab on OpenCV's 8-bit scale). An even change of any channel is free."""
     inside = face_ellipse(before.shape[1]) > 0.5
-    out = []
-    for b, a in zip(before, after, strict=True):
-        delta = (to_lab(a) - to_lab(b))[inside][:, channels]
-        out.append(float(delta.std(axis=0).mean()))
-    return np.array(out)
+    out = [(to_lab(a) - to_lab(b))[inside].std(axis=0) for b, a in zip(before, after, strict=True)]
+    return np.array(out, dtype=np.float64).reshape(-1, 3)
 
 
-def colour_noise(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per face, the spatial std of the CIE a/b change over the skin (mean of a and b): colour blotches."""
-    return _lab_spread(before, after, slice(1, 3))
+def colour_noise(spread: np.ndarray) -> np.ndarray:
+    """Per face, the a/b part of lab_spread (mean of a and b): colour blotches."""
+    return spread[:, 1:].mean(axis=1)
 
 
-def brightness_noise(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per face, the spatial std of the CIE L change over the skin: what colour_noise cannot see, a change that
-    darkens or lightens parts of the face unevenly (a drawn shadow, or dark blotches). An even change is free."""
-    return _lab_spread(before, after, slice(0, 1))
+def brightness_noise(spread: np.ndarray) -> np.ndarray:
+    """Per face, the L part of lab_spread: what colour_noise cannot see, a change that darkens or lightens parts
+    of the face unevenly (a drawn shadow, or dark blotches)."""
+    return spread[:, 0]
 
 
 @torch.no_grad()
@@ -380,14 +377,14 @@ def evaluate(pipeline: Any, judge: torch.nn.Module, faces: HeldOut, pool: HeldOu
         col = judge_attrs.index(attr)
         hit = (lambda p: p > 0.5) if value == 1.0 else (lambda p: p < 0.5)  # noqa: E731
         truly = np.nonzero(faces.labels[:, CELEBA_ATTRIBUTES.index(attr)] == value)[0]
-        noise = colour_noise(before_crops[idx], crops) if len(idx) else np.array([])
+        spread = lab_spread(before_crops[idx], crops)
         rows.append({
             "edit": label, "attribute": attr, "value": value, "faces": int(len(idx)),
             "success_before": _mean(hit(p_before[idx, col])), "success_after": _mean(hit(p_after[:, col])),
             "judge_on_real": _mean(hit(p_before[truly, col])), "judge_real_faces": int(len(truly)),
             **_drift(judge_attrs, model_attrs, attr, p_before[idx], p_after),
-            "face_colour_noise": _mean(noise),
-            "face_brightness_noise": _mean(brightness_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
+            "face_colour_noise": _mean(colour_noise(spread)),
+            "face_brightness_noise": _mean(brightness_noise(spread)),
             "mean_abs_change": _mean(np.abs(crops.astype(np.int16) - before_crops[idx].astype(np.int16))),
             **_leaks(outside[label]),
         })
@@ -397,11 +394,12 @@ def evaluate(pipeline: Any, judge: torch.nn.Module, faces: HeldOut, pool: HeldOu
     for key, items in refs.items():
         idx = np.array([i for i, _ in items], int)
         crops = np.stack([c for _, c in items]) if items else np.zeros((0, CROP, CROP, 3), np.uint8)
+        spread = lab_spread(before_crops[idx], crops)
         references.append({
             "reference": names[key], "faces": int(len(idx)),
             **_drift(judge_attrs, model_attrs, None, p_before[idx], read(judge, crops)),
-            "face_colour_noise": _mean(colour_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
-            "face_brightness_noise": _mean(brightness_noise(before_crops[idx], crops)) if len(idx) else float("nan"),
+            "face_colour_noise": _mean(colour_noise(spread)),
+            "face_brightness_noise": _mean(brightness_noise(spread)),
             **(_leaks(ref_outside) if key == "noop" else {"changed_outside_face": None}),
         })
     detection = {

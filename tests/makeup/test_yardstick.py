@@ -136,11 +136,15 @@ def test_a_model_is_never_judged_by_the_classifier_it_was_trained_to_convince(ti
 def test_brightness_noise_sees_dark_blotches_that_colour_noise_cannot():
     """A grey shadow on one cheek changes no colour (a/b) but is uneven in brightness (L); an even change of
     brightness over the whole crop costs neither measure."""
-    from genstudio.yardstick.makeup import brightness_noise, colour_noise
+    from genstudio.yardstick.makeup import brightness_noise, colour_noise, lab_spread
 
     rng = np.random.default_rng(0)
     face = (np.full((2, 64, 64, 3), 150) + rng.integers(-20, 20, (2, 64, 64, 1))).astype(np.uint8)  # grey texture
     shadow, even = face.copy(), (face.astype(int) + 25).clip(0, 255).astype(np.uint8)
     shadow[:, 30:44, 14:26] -= 50
-    assert brightness_noise(face, face).max() == 0 and brightness_noise(face, even).max() < 1.0
-    assert brightness_noise(face, shadow).min() > 5.0 and colour_noise(face, shadow).max() < 1.0
+    def noise(after):
+        spread = lab_spread(face, after)
+        return brightness_noise(spread), colour_noise(spread)
+
+    assert noise(face)[0].max() == 0 and noise(even)[0].max() < 1.0
+    assert noise(shadow)[0].min() > 5.0 and noise(shadow)[1].max() < 1.0
